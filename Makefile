@@ -1,0 +1,63 @@
+# Two commands for a fresh machine with Python 3.11: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+EGISZ := $(BIN)/egisz
+export EGISZ_IDP_PORT ?= 8000
+
+.PHONY: run test install install-dev lock lint format bench-login browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Runtime dependencies come from the lock file; the package itself is installed without
+# resolving anything again.
+$(VENV)/.installed: $(BIN)/python requirements/base.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# The demo: SQLite files in ./var, demo accounts, SMS codes readable at /dev/outbox.
+run: install
+	EGISZ_DEMO=1 $(EGISZ) idp migrate --no-input
+	EGISZ_DEMO=1 $(EGISZ) idp createcachetable
+	EGISZ_DEMO=1 $(EGISZ) demo-data
+	EGISZ_DEMO=1 $(EGISZ) serve-demo
+
+# Debian's Chromium for the real-browser tests (installed when missing and possible).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is not installed: real-browser tests will be skipped"; fi; }
+
+test: install-dev browser
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	EGISZ_DEMO=1 $(EGISZ) idp makemigrations --check --dry-run
+	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/common tests/idp
+	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/e2e
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/base.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.txt pyproject.toml
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+
+format: install-dev
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""egisz: the citizen identity provider (ЕСИА role) and the ЕГИСЗ personal cabinet."""

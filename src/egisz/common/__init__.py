@@ -1,0 +1,1 @@
+"""Pieces both sites install: audit journal, outbox, one-time codes, UI base, identifiers."""

@@ -1,0 +1,1 @@
+"""One-time confirmation codes sent by SMS or e-mail."""

@@ -1,0 +1,20 @@
+from django.db import models
+
+
+class OneTimeCode(models.Model):
+    """A code sent to a phone or e-mail for one purpose. Only its keyed hash is stored."""
+
+    purpose = models.CharField(max_length=32)
+    target = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when the code is used, replaced by a newer one, or burnt by wrong tries.
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["target", "purpose", "-created_at"], name="code_recent")]
+
+    def __str__(self):
+        return f"{self.purpose} → {self.target}"

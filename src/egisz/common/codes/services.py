@@ -1,0 +1,166 @@
+"""Issuing and checking one-time codes.
+
+Rules (configurable in settings, defaults from the issue): 6 digits, valid 5 minutes,
+at most 3 wrong tries per code, a new code no sooner than 60 s after the last one, at most
+5 codes per target per hour. A newer code replaces the older one. Time comes from
+django.utils.timezone.now, so tests move it with a controlled clock.
+"""
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from egisz.common.codes.models import OneTimeCode
+from egisz.common.outbox.services import queue_email, queue_sms
+
+
+def _setting(name: str, default: int) -> int:
+    return getattr(settings, name, default)
+
+
+def code_lifetime() -> timedelta:
+    return timedelta(seconds=_setting("OTP_LIFETIME_SECONDS", 300))
+
+
+def resend_interval() -> timedelta:
+    return timedelta(seconds=_setting("OTP_RESEND_SECONDS", 60))
+
+
+class CodeRefused(Exception):
+    """A new code cannot be sent now. ``retry_after`` is in seconds."""
+
+    def __init__(self, reason: str, retry_after: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Check(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"  # wrong digits, tries left
+    EXHAUSTED = "exhausted"  # this code is burnt: too many wrong tries
+    EXPIRED = "expired"
+    MISSING = "missing"  # no open code for this target
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    status: Check
+    tries_left: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Check.OK
+
+
+def _hash(purpose: str, target: str, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{purpose}:{target}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def seconds_until_resend(*, purpose: str, target: str) -> int:
+    """0 when a new code may be sent now, otherwise the seconds to wait."""
+    now = timezone.now()
+    last = (
+        OneTimeCode.objects.filter(purpose=purpose, target=target)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is not None and now < last + resend_interval():
+        return int((last + resend_interval() - now).total_seconds()) + 1
+    hour_ago = now - timedelta(hours=1)
+    recent = list(
+        OneTimeCode.objects.filter(target=target, created_at__gt=hour_ago)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) >= _setting("OTP_MAX_PER_HOUR", 5):
+        return int((recent[0] + timedelta(hours=1) - now).total_seconds()) + 1
+    return 0
+
+
+@transaction.atomic
+def send_code(*, purpose: str, target: str, channel: str, text: str, subject: str = "") -> None:
+    """Send a new code to ``target`` (a normalised phone or e-mail).
+
+    ``text`` holds ``{code}`` where the digits go. Raises CodeRefused when the resend
+    interval or the hourly limit forbids a new code now.
+    """
+    wait = seconds_until_resend(purpose=purpose, target=target)
+    if wait:
+        raise CodeRefused("throttled", wait)
+    now = timezone.now()
+    OneTimeCode.objects.filter(purpose=purpose, target=target, closed_at__isnull=True).update(
+        closed_at=now
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    OneTimeCode.objects.create(
+        purpose=purpose,
+        target=target,
+        code_hash=_hash(purpose, target, code),
+        created_at=now,
+        expires_at=now + code_lifetime(),
+    )
+    body = text.format(code=code)
+    if channel == "sms":
+        queue_sms(phone=target, text=body)
+    else:
+        queue_email(to=target, subject=subject, body=body)
+
+
+@transaction.atomic
+def check_code(*, purpose: str, target: str, code: str) -> CheckResult:
+    """Check ``code``; a correct code is used up, so a replay gets MISSING."""
+    max_tries = _setting("OTP_MAX_TRIES", 3)
+    record = (
+        OneTimeCode.objects.select_for_update()
+        .filter(purpose=purpose, target=target, closed_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if record is None:
+        return CheckResult(Check.MISSING)
+    now = timezone.now()
+    if now >= record.expires_at:
+        record.closed_at = now
+        record.save(update_fields=["closed_at"])
+        return CheckResult(Check.EXPIRED)
+    digits = "".join(ch for ch in (code or "")[:32] if ch.isdigit())
+    if hmac.compare_digest(record.code_hash, _hash(purpose, target, digits)):
+        record.closed_at = now
+        record.save(update_fields=["closed_at"])
+        return CheckResult(Check.OK)
+    record.failed_attempts += 1
+    update = ["failed_attempts"]
+    if record.failed_attempts >= max_tries:
+        record.closed_at = now
+        update.append("closed_at")
+    record.save(update_fields=update)
+    if record.closed_at:
+        return CheckResult(Check.EXHAUSTED)
+    return CheckResult(Check.WRONG, tries_left=max_tries - record.failed_attempts)
+
+
+def describe_refusal(result: CheckResult) -> str:
+    """The Russian message a person sees for a failed check."""
+    if result.status is Check.WRONG:
+        return ngettext(
+            "Неверный код. Осталась %(n)d попытка.",
+            "Неверный код. Осталось %(n)d попытки.",
+            result.tries_left,
+        ) % {"n": result.tries_left}
+    if result.status is Check.EXPIRED:
+        return _("Срок действия кода истёк. Запросите новый код.")
+    if result.status is Check.EXHAUSTED:
+        return _("Код введён неверно слишком много раз. Запросите новый код.")
+    return _("Код недействителен. Запросите новый код.")

@@ -1,0 +1,179 @@
+"""Russian personal identifiers: parsing what people type, validating, normalising.
+
+Each ``normalize_*`` takes free-form input (spaces, dashes, brackets, +7/8 prefixes) and
+returns the canonical stored form, or raises django.core.exceptions.ValidationError with
+a Russian message meant to be shown next to the field.
+"""
+
+import re
+from datetime import date
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+SEPARATORS = re.compile(r"[\s\-‐‑–—().,/]+")
+NAME_PATTERN = re.compile(r"^[A-Za-zА-Яа-яЁё]+(?:[ '’\-][A-Za-zА-Яа-яЁё]+)*$")
+MAX_NAME_LENGTH = 60
+MIN_AGE_YEARS = 14  # a Russian passport is issued from 14
+MAX_AGE_YEARS = 120
+
+
+def _digits_only(raw: str, *, allowed_extra: str = "") -> str | None:
+    """Digits of ``raw`` once separators are dropped; None if anything else is left."""
+    cleaned = SEPARATORS.sub("", raw or "")
+    for ch in allowed_extra:
+        cleaned = cleaned.replace(ch, "")
+    return cleaned if cleaned.isdigit() else None
+
+
+def snils_checksum(first_nine: str) -> int:
+    total = sum(int(d) * w for d, w in zip(first_nine, range(9, 0, -1), strict=True))
+    if total < 100:
+        return total
+    if total in (100, 101):
+        return 0
+    remainder = total % 101
+    return 0 if remainder == 100 else remainder
+
+
+def normalize_snils(raw: str) -> str:
+    """11 digits with a valid check number; stored as 11 bare digits."""
+    digits = _digits_only(raw)
+    if not digits or len(digits) != 11:
+        raise ValidationError(_("СНИЛС состоит из 11 цифр, например 112-233-445 95."))
+    if snils_checksum(digits[:9]) != int(digits[9:]):
+        raise ValidationError(_("СНИЛС введён с ошибкой: не сходится контрольное число."))
+    return digits
+
+
+def format_snils(digits: str) -> str:
+    return f"{digits[0:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:11]}" if digits else ""
+
+
+INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_digit(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def normalize_personal_inn(raw: str) -> str:
+    """A person's ИНН: 12 digits with two check digits."""
+    digits = _digits_only(raw)
+    if not digits or len(digits) != 12:
+        raise ValidationError(_("ИНН физического лица состоит из 12 цифр."))
+    if _inn_digit(digits[:10], INN12_WEIGHTS_1) != int(digits[10]) or _inn_digit(
+        digits[:11], INN12_WEIGHTS_2
+    ) != int(digits[11]):
+        raise ValidationError(_("ИНН введён с ошибкой: не сходятся контрольные цифры."))
+    return digits
+
+
+def normalize_organization_inn(raw: str) -> str:
+    """An organisation's ИНН: 10 digits with one check digit."""
+    digits = _digits_only(raw)
+    if not digits or len(digits) != 10:
+        raise ValidationError(_("ИНН организации состоит из 10 цифр."))
+    if _inn_digit(digits[:9], INN10_WEIGHTS) != int(digits[9]):
+        raise ValidationError(_("ИНН введён с ошибкой: не сходится контрольная цифра."))
+    return digits
+
+
+def normalize_passport(raw: str) -> str:
+    """Series (4 digits) and number (6 digits) of a Russian passport, stored as 10 digits."""
+    digits = _digits_only(raw, allowed_extra="№N")
+    if not digits or len(digits) != 10:
+        raise ValidationError(
+            _("Укажите серию (4 цифры) и номер (6 цифр) паспорта, например 4509 123456.")
+        )
+    if digits[:4] == "0000" or digits[4:] == "000000":
+        raise ValidationError(_("Такой серии или номера паспорта не бывает."))
+    return digits
+
+
+def format_passport(digits: str) -> str:
+    return f"{digits[:4]} {digits[4:]}" if digits else ""
+
+
+def normalize_mobile_phone(raw: str) -> str:
+    """A Russian mobile number in E.164 (+79XXXXXXXXX). Accepts +7, 8 and bare 10 digits."""
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        raise ValidationError(_("Укажите номер мобильного телефона, например +7 916 123-45-67."))
+    digits = _digits_only(text.lstrip("+"))
+    if digits and len(digits) == 10 and digits.startswith("9"):
+        text = "+7" + digits
+    try:
+        number = phonenumbers.parse(text, "RU")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            _("Укажите номер мобильного телефона, например +7 916 123-45-67.")
+        ) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(_("Укажите номер мобильного телефона, например +7 916 123-45-67."))
+    if number.country_code != 7 or phonenumbers.region_code_for_number(number) != "RU":
+        raise ValidationError(_("Нужен номер российского мобильного оператора (+7)."))
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise ValidationError(_("Это не номер мобильного телефона. Проверьте цифры."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    if not e164:
+        return ""
+    number = phonenumbers.parse(e164, "RU")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def mask_phone(e164: str) -> str:
+    """+7 916 ***-**-67: enough for the owner to recognise, little for anyone else."""
+    return f"{e164[:2]} {e164[2:5]} ***-**-{e164[-2:]}" if e164 else ""
+
+
+def normalize_email(raw: str) -> str:
+    text = (raw or "").strip()
+    if len(text) > 254:
+        raise ValidationError(_("Адрес электронной почты слишком длинный."))
+    try:
+        validate_email(text)
+    except ValidationError as exc:
+        raise ValidationError(
+            _("Укажите адрес электронной почты, например ivanova@example.ru.")
+        ) from exc
+    local, _sep, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalize_person_name(raw: str) -> str:
+    """Letters (Cyrillic or Latin) with single hyphens, apostrophes or spaces between parts."""
+    text = " ".join((raw or "").split())
+    text = text.replace("‘", "'").replace("`", "'")
+    if not text:
+        raise ValidationError(_("Заполните поле."))
+    if len(text) > MAX_NAME_LENGTH:
+        raise ValidationError(_("Не длиннее %(n)d символов.") % {"n": MAX_NAME_LENGTH})
+    if not NAME_PATTERN.match(text):
+        raise ValidationError(
+            _("Допустимы только буквы, дефис, апостроф и пробел между частями имени.")
+        )
+    return text
+
+
+def validate_birth_date(value: date, *, today: date) -> date:
+    if value >= today:
+        raise ValidationError(_("Дата рождения должна быть в прошлом."))
+    years = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if years < MIN_AGE_YEARS:
+        raise ValidationError(
+            _("Зарегистрироваться самостоятельно можно с %(n)d лет.") % {"n": MIN_AGE_YEARS}
+        )
+    if years > MAX_AGE_YEARS:
+        raise ValidationError(_("Проверьте год рождения."))
+    return value

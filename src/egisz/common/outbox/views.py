@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def dev_outbox(request):
+    return HttpResponse("outbox")

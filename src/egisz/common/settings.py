@@ -1,0 +1,183 @@
+"""Settings shared by both sites. Each site's settings module imports this and adds its own.
+
+Everything comes from environment variables (see README, «Configuration»). The defaults
+run the demo on SQLite; a production start (EGISZ_DEMO off) refuses demo secrets.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from egisz.common.env import env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("EGISZ_DATA_DIR", str(Path.cwd() / "var")))
+
+DEMO = env_bool("EGISZ_DEMO", False)
+DEBUG = env_bool("EGISZ_DEBUG", False)
+DEMO_SECRET_KEY = "demo-only-secret-key-never-use-in-production-0000000000000000"  # noqa: S105 (public on purpose)
+SECRET_KEY = env_str("EGISZ_SECRET_KEY", DEMO_SECRET_KEY if DEMO else "")
+if not DEMO:
+    if not SECRET_KEY or SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "EGISZ_SECRET_KEY must be set to a random value of at least 32 characters "
+            "outside demo mode (EGISZ_DEMO=1)."
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("EGISZ_DEBUG cannot be on outside demo mode.")
+
+ALLOWED_HOSTS = env_list("EGISZ_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("EGISZ_CSRF_TRUSTED_ORIGINS", [])
+
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("EGISZ_TIME_ZONE", "Europe/Moscow")
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+COMMON_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "egisz.common.ui",
+    "egisz.common.audit",
+    "egisz.common.outbox",
+    "egisz.common.codes",
+]
+
+COMMON_MIDDLEWARE_HEAD = [
+    "django.middleware.security.SecurityMiddleware",
+    "egisz.common.ui.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+]
+COMMON_MIDDLEWARE_TAIL = [
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "egisz.common.ui.middleware.UnsupportedBrowserMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "egisz.common.ui.context_processors.site",
+            ],
+        },
+    }
+]
+
+
+def database_from_env(site: str) -> dict:
+    """PostgreSQL when EGISZ_<SITE>_DATABASE_URL is set, else an embedded SQLite file."""
+    url = env_str(f"EGISZ_{site.upper()}_DATABASE_URL")
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=env_int("EGISZ_DB_CONN_MAX_AGE", 60))
+        config["CONN_HEALTH_CHECKS"] = True
+        config["ATOMIC_REQUESTS"] = False
+        return config
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / f"{site}.sqlite3"),
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+    }
+
+
+def cache_from_env(site: str) -> dict:
+    """Redis when EGISZ_REDIS_URL is set; otherwise the database cache table, which still
+    survives a restart and is shared by every process of the site (throttling relies on it).
+    """
+    redis_url = env_str("EGISZ_REDIS_URL")
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": f"egisz:{site}",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "egisz_cache",
+        }
+    }
+
+
+# Sessions: stored in the database, read through the cache.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+HTTPS = env_bool("EGISZ_HTTPS", not DEMO)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_FAILURE_VIEW = "egisz.common.ui.views.csrf_failure"
+if env_bool("EGISZ_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_SSL_REDIRECT = env_bool("EGISZ_SSL_REDIRECT", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Bodies larger than this are refused with 400 before a form sees them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEMO or DEBUG
+
+# Outbox: e-mail goes through Django's SMTP backend when EGISZ_SMTP_HOST is set.
+SMTP_HOST = env_str("EGISZ_SMTP_HOST")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env_int("EGISZ_SMTP_PORT", 25)
+    EMAIL_HOST_USER = env_str("EGISZ_SMTP_USER")
+    EMAIL_HOST_PASSWORD = env_str("EGISZ_SMTP_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EGISZ_SMTP_STARTTLS", False)
+    EMAIL_USE_SSL = env_bool("EGISZ_SMTP_SSL", False)
+    EMAIL_TIMEOUT = env_int("EGISZ_SMTP_TIMEOUT", 10)
+elif DEMO:
+    # The demo keeps e-mail in the outbox table only (readable at /dev/outbox).
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+else:
+    raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
+DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
+SMS_GATEWAY = env_str("EGISZ_SMS_GATEWAY", "egisz.common.outbox.gateways.RecordingSmsGateway")
+OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BASE_SECONDS = env_int("EGISZ_OUTBOX_RETRY_BASE_SECONDS", 15)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("EGISZ_LOG_LEVEL", "INFO")},
+}

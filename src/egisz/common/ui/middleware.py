@@ -1,0 +1,85 @@
+"""Response headers and browser checks that every page of both sites gets."""
+
+from django.template.response import TemplateResponse
+from user_agents import parse as parse_user_agent
+
+# No inline script or style anywhere: templates load /static files only.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the Content-Security-Policy and Permissions-Policy headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        if getattr(request, "session", None) is not None and request.session.get("_auth_user_id"):
+            # Pages of a logged-in person never land in a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+# Oldest major versions whose forms, cookies and CSP the sites rely on.
+MINIMUM_BROWSER_VERSIONS = {
+    "Chrome": 80,
+    "Chromium": 80,
+    "Chrome Mobile": 80,
+    "Firefox": 78,
+    "Firefox Mobile": 78,
+    "Safari": 13,
+    "Mobile Safari": 13,
+    "Edge": 80,
+    "Opera": 67,
+    "Yandex Browser": 20,
+}
+
+
+def is_unsupported_browser(user_agent: str) -> bool:
+    if not user_agent:
+        return False
+    agent = parse_user_agent(user_agent[:512])
+    family = agent.browser.family
+    if family == "IE":
+        return True
+    minimum = MINIMUM_BROWSER_VERSIONS.get(family)
+    major = agent.browser.version[0] if agent.browser.version else None
+    return bool(minimum and isinstance(major, int) and major < minimum)
+
+
+class UnsupportedBrowserMiddleware:
+    """Shows «Неподдерживаемый браузер» instead of a page that would not work.
+
+    Static files and the health check are still served.
+    """
+
+    EXEMPT_PREFIXES = ("/static/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(self.EXEMPT_PREFIXES) or not is_unsupported_browser(
+            request.headers.get("User-Agent", "")
+        ):
+            return self.get_response(request)
+        response = TemplateResponse(request, "errors/unsupported_browser.html", status=200)
+        return response.render()

@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+
+
+@login_required
+def home(request):
+    return HttpResponse("home")
+
+
+def register(request):
+    return HttpResponse("register")

@@ -1,0 +1,212 @@
+"""Login stages: identifier and password, then the one-time code, then required actions."""
+
+import math
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from egisz.common.codes.services import CodeRefused
+from egisz.common.identifiers import mask_phone
+from egisz.common.request_meta import RequestMeta
+from egisz.idp.accounts.models import Account
+from egisz.idp.authn import plan as login_plan
+from egisz.idp.authn import services, sessions, totp
+from egisz.idp.authn.forms import CodeForm, LoginForm
+from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
+from egisz.idp.authn.services import Factor, Outcome
+
+DEVICE_COOKIE = "egisz_idp_device"
+DEVICE_COOKIE_AGE = 400 * 24 * 3600
+
+
+def rate_limited(request, exception=None):
+    return render(request, "authn/rate_limited.html", status=429)
+
+
+def _too_many(request, group: str, rate: str) -> bool:
+    return is_ratelimited(
+        request, group=group, key="ip", rate=rate, method=is_ratelimited.ALL, increment=True
+    )
+
+
+def locked_message(locked_until) -> str:
+    minutes = max(1, math.ceil((locked_until - timezone.now()).total_seconds() / 60))
+    until = timezone.localtime(locked_until).strftime("%H:%M")
+    return ngettext(
+        "Учётная запись временно заблокирована после нескольких неудачных попыток входа. "
+        "Повторите вход через %(minutes)d минуту (в %(until)s) или восстановите пароль.",
+        "Учётная запись временно заблокирована после нескольких неудачных попыток входа. "
+        "Повторите вход через %(minutes)d минут (в %(until)s) или восстановите пароль.",
+        minutes,
+    ) % {"minutes": minutes, "until": until}
+
+
+def login_view(request):
+    default_next = reverse(settings.LOGIN_REDIRECT_URL)
+    next_url = login_plan.safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), default_next
+    )
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    form = LoginForm(
+        request.POST or None, initial={"identifier": request.GET.get("login_hint", "")[:254]}
+    )
+    context = {"form": form, "next": next_url}
+    if request.method != "POST":
+        return render(request, "authn/login.html", context)
+    if _too_many(request, "login-password", settings.LOGIN_IP_RATE):
+        return rate_limited(request)
+    if not form.is_valid():
+        return render(request, "authn/login.html", context, status=400)
+    meta = RequestMeta.from_request(request)
+    result = services.check_password_stage(
+        identifier=form.cleaned_data["identifier"],
+        password=form.cleaned_data["password"],
+        meta=meta,
+    )
+    if result.outcome is Outcome.LOCKED:
+        form.add_error(None, locked_message(result.locked_until))
+        return render(request, "authn/login.html", context, status=403)
+    if result.outcome is Outcome.INVALID:
+        form.add_error(None, _("Неверный логин или пароль"))
+        return render(request, "authn/login.html", context, status=401)
+    account = result.account
+    factor = Factor.TOTP if totp.active_device(account) else Factor.SMS
+    login_plan.start(request, account_id=account.pk, next_url=next_url, factor=factor.value)
+    if factor is Factor.SMS:
+        _send_sms_code(request, account)
+    return redirect("authn:code")
+
+
+def _send_sms_code(request, account: Account) -> None:
+    try:
+        services.send_login_code(account=account)
+    except CodeRefused as refusal:
+        request.session["egisz_code_wait"] = refusal.retry_after
+
+
+def _plan_and_account(request):
+    plan = login_plan.load(request)
+    if plan is None:
+        return None, None
+    account = Account.objects.filter(pk=plan.account_id, is_active=True).first()
+    if account is None:
+        login_plan.clear(request)
+        return None, None
+    return plan, account
+
+
+def code_view(request):
+    plan, account = _plan_and_account(request)
+    if plan is None:
+        return redirect(f"{reverse('authn:login')}?expired=1")
+    factor = Factor(plan.factor)
+    form = CodeForm(request.POST or None)
+    if factor is Factor.RECOVERY:
+        form.fields["code"].label = _("Резервный код")
+    context = {
+        "form": form,
+        "factor": factor.value,
+        "masked_phone": mask_phone(account.phone),
+        "has_app": totp.active_device(account) is not None,
+        "wait_seconds": request.session.pop("egisz_code_wait", 0),
+    }
+    if request.method != "POST":
+        return render(request, "authn/code.html", context)
+    if _too_many(request, "login-code", settings.CODE_IP_RATE):
+        return rate_limited(request)
+    if not form.is_valid():
+        return render(request, "authn/code.html", context, status=400)
+    meta = RequestMeta.from_request(request)
+    result = services.check_second_factor(
+        account=account, factor=factor, code=form.cleaned_data["code"], meta=meta
+    )
+    if result.locked_until:
+        login_plan.clear(request)
+        login_form = LoginForm(initial={})
+        login_form.add_error(None, locked_message(result.locked_until))
+        return render(
+            request, "authn/login.html", {"form": login_form, "next": plan.next_url}, status=403
+        )
+    if not result.ok:
+        form.add_error("code", result.message)
+        return render(request, "authn/code.html", context, status=400)
+    return _finish_login(request, plan, account, factor, meta)
+
+
+def _finish_login(request, plan, account: Account, factor: Factor, meta: RequestMeta):
+    device_id = request.COOKIES.get(DEVICE_COOKIE, "")
+    if not (16 <= len(device_id) <= 64):
+        device_id = secrets.token_urlsafe(24)
+    services.complete_login(account=account, factor=factor, meta=meta, device_id=device_id)
+    login_plan.clear(request)
+    login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+    sessions.start_session(
+        request=request, account=account, method=services.FACTOR_METHOD[factor], meta=meta
+    )
+    target = reverse("authn:temporary_password") if account.must_change_password else plan.next_url
+    response = redirect(target)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_id,
+        max_age=DEVICE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@require_POST
+def switch_factor(request, factor: str):
+    """Choose how to prove the second step: SMS, the authenticator app or a recovery code."""
+    plan, account = _plan_and_account(request)
+    if plan is None:
+        return redirect("authn:login")
+    try:
+        chosen = Factor(factor)
+    except ValueError:
+        return redirect("authn:code")
+    if chosen in (Factor.TOTP, Factor.RECOVERY) and totp.active_device(account) is None:
+        return redirect("authn:code")
+    plan.factor = chosen.value
+    login_plan.save(request, plan)
+    if chosen is Factor.SMS:
+        if _too_many(request, "login-code", settings.CODE_IP_RATE):
+            return rate_limited(request)
+        _send_sms_code(request, account)
+    return redirect("authn:code")
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        sessions.end_current_session(request)
+    logout(request)
+    return redirect("authn:login")
+
+
+def temporary_password_view(request):
+    """An operator-created account replaces its temporary password before anything else."""
+    if not request.user.is_authenticated:
+        return redirect("authn:login")
+    if not request.user.must_change_password:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        change_temporary_password(
+            account=request.user,
+            new_password=form.cleaned_data["new_password1"],
+            request=request,
+        )
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "authn/temporary_password.html", {"form": form}, status=status)

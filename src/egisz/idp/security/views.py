@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def recover(request):
+    return HttpResponse("recover")

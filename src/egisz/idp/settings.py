@@ -1,0 +1,100 @@
+"""Settings of the IdP site (ЕСИА role), served on EGISZ_IDP_PORT (8000 by default)."""
+
+from egisz.common.env import env_int, env_str
+from egisz.common.settings import *  # noqa: F403
+from egisz.common.settings import (
+    COMMON_APPS,
+    COMMON_MIDDLEWARE_HEAD,
+    COMMON_MIDDLEWARE_TAIL,
+    cache_from_env,
+    database_from_env,
+)
+
+SITE_TITLE = "Госуслуги"
+ROOT_URLCONF = "egisz.idp.urls"
+WSGI_APPLICATION = "egisz.idp.wsgi.application"
+PORT = env_int("EGISZ_IDP_PORT", 8000)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    *COMMON_APPS,
+    "egisz.idp.accounts",
+    "egisz.idp.authn",
+    "egisz.idp.security",
+    "egisz.idp.support",
+]
+
+MIDDLEWARE = [
+    *COMMON_MIDDLEWARE_HEAD,
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "egisz.idp.authn.middleware.SessionLifetimeMiddleware",
+    "egisz.idp.authn.middleware.RequiredActionMiddleware",
+    *COMMON_MIDDLEWARE_TAIL,
+]
+
+DATABASES = {"default": database_from_env("idp")}
+CACHES = cache_from_env("idp")
+
+SESSION_COOKIE_NAME = "egisz_idp_session"
+CSRF_COOKIE_NAME = "egisz_idp_csrftoken"
+LANGUAGE_COOKIE_NAME = "egisz_idp_language"
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "authn:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+
+# Argon2id with OWASP's minimum by default (m=19 MiB, t=2, p=1). Hashes made with other
+# parameters are re-hashed at the next successful login.
+ARGON2_TIME_COST = env_int("EGISZ_ARGON2_TIME_COST", 2)
+ARGON2_MEMORY_COST_KIB = env_int("EGISZ_ARGON2_MEMORY_KIB", 19456)
+ARGON2_PARALLELISM = env_int("EGISZ_ARGON2_PARALLELISM", 1)
+PASSWORD_HASHERS = ["egisz.idp.accounts.hashers.ConfiguredArgon2Hasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "egisz.idp.accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {
+            "user_attributes": (
+                "phone",
+                "email",
+                "snils",
+                "first_name",
+                "last_name",
+                "middle_name",
+                "passport",
+                "inn",
+            )
+        },
+    },
+    {"NAME": "egisz.idp.accounts.passwords.PersonalDataValidator"},
+]
+
+# Login protection.
+LOCKOUT_THRESHOLD = env_int("EGISZ_LOCKOUT_THRESHOLD", 5)
+LOCKOUT_MINUTES = env_int("EGISZ_LOCKOUT_MINUTES", 30)
+LOGIN_IP_RATE = env_str("EGISZ_LOGIN_IP_RATE", "50/10m")
+CODE_IP_RATE = env_str("EGISZ_CODE_IP_RATE", "30/10m")
+SESSION_IDLE_MINUTES = env_int("EGISZ_SESSION_IDLE_MINUTES", 15)
+SESSION_MAX_HOURS = env_int("EGISZ_SESSION_MAX_HOURS", 12)
+RATELIMIT_VIEW = "egisz.idp.authn.views.rate_limited"
+
+# One-time codes (see egisz.common.codes.services).
+OTP_LIFETIME_SECONDS = env_int("EGISZ_OTP_LIFETIME_SECONDS", 300)
+OTP_RESEND_SECONDS = env_int("EGISZ_OTP_RESEND_SECONDS", 60)
+OTP_MAX_TRIES = env_int("EGISZ_OTP_MAX_TRIES", 3)
+OTP_MAX_PER_HOUR = env_int("EGISZ_OTP_MAX_PER_HOUR", 5)
+
+# Extension points (dotted paths).
+REGISTRY_BACKEND = env_str(
+    "EGISZ_REGISTRY_BACKEND", "egisz.idp.accounts.registry.DemoRegistryBackend"
+)
+# Key for secrets stored in the database (TOTP seeds): Fernet, derived from SECRET_KEY
+# unless set explicitly.
+FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")

@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole suite."""
+
+import pytest
+
+from egisz.common.request_meta import RequestMeta
+
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def meta():
+    return RequestMeta(ip="203.0.113.7", user_agent=BROWSER_UA)
+
+
+@pytest.fixture
+def client(client):
+    """Django's test client presenting itself as a current browser."""
+    client.defaults["HTTP_USER_AGENT"] = BROWSER_UA
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttling lives in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
