@@ -98,3 +98,10 @@ REGISTRY_BACKEND = env_str(
 # Key for secrets stored in the database (TOTP seeds): Fernet, derived from SECRET_KEY
 # unless set explicitly.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
+
+# What `egisz worker` runs each round: dotted paths of callables taking ``limit`` and
+# returning how many items they processed.
+WORKER_TASKS = [
+    "egisz.common.outbox.services.deliver_due",
+    "egisz.idp.accounts.services.run_registry_checks",
+]

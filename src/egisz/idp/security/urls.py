@@ -4,6 +4,7 @@ from egisz.idp.security import views
 
 app_name = "security"
 
+# URL names other parts of the IdP link to: recover, sessions, journal, password_change, totp.
 urlpatterns = [
     path("recover/", views.recover, name="recover"),
 ]
