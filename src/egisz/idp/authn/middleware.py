@@ -75,6 +75,13 @@ class RequiredActionMiddleware:
         return self.get_response(request)
 
 
+def mark_session_start(request) -> None:
+    """The absolute lifetime counts from the moment the login completed."""
+    now = timezone.now().isoformat()
+    request.session[STARTED_KEY] = now
+    request.session[IDLE_KEY] = now
+
+
 def _parse(value: str | None) -> datetime | None:
     if not value:
         return None

@@ -20,6 +20,7 @@ from egisz.idp.accounts.models import Account
 from egisz.idp.authn import plan as login_plan
 from egisz.idp.authn import services, sessions, totp
 from egisz.idp.authn.forms import CodeForm, LoginForm
+from egisz.idp.authn.middleware import mark_session_start
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Factor, Outcome
 
@@ -131,11 +132,12 @@ def code_view(request):
     )
     if result.locked_until:
         login_plan.clear(request)
-        login_form = LoginForm(initial={})
-        login_form.add_error(None, locked_message(result.locked_until))
-        return render(
-            request, "authn/login.html", {"form": login_form, "next": plan.next_url}, status=403
-        )
+        context = {
+            "form": LoginForm(),
+            "next": plan.next_url,
+            "page_error": locked_message(result.locked_until),
+        }
+        return render(request, "authn/login.html", context, status=403)
     if not result.ok:
         form.add_error("code", result.message)
         return render(request, "authn/code.html", context, status=400)
@@ -149,6 +151,7 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
     services.complete_login(account=account, factor=factor, meta=meta, device_id=device_id)
     login_plan.clear(request)
     login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+    mark_session_start(request)
     sessions.start_session(
         request=request, account=account, method=services.FACTOR_METHOD[factor], meta=meta
     )
