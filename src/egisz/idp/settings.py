@@ -83,6 +83,8 @@ LOGIN_IP_RATE = env_str("EGISZ_LOGIN_IP_RATE", "50/10m")
 CODE_IP_RATE = env_str("EGISZ_CODE_IP_RATE", "30/10m")
 SESSION_IDLE_MINUTES = env_int("EGISZ_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = env_int("EGISZ_SESSION_MAX_HOURS", 12)
+# Server-side session data never outlives the absolute lifetime.
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 RATELIMIT_VIEW = "egisz.idp.authn.views.rate_limited"
 
 # One-time codes (see egisz.common.codes.services).

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -14,8 +16,6 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 
 def _session_store() -> type[SessionBase]:
-    from django.conf import settings
-
     return import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 
 
@@ -42,9 +42,15 @@ def touch_session(request, *, now) -> None:
 
 
 def active_sessions(account):
-    return AccountSession.objects.filter(account=account, ended_at__isnull=True).order_by(
-        "-last_activity"
-    )
+    """Sessions still usable: not ended, and neither idle nor older than their lifetime
+    (a browser that simply went away never comes back to be told it expired)."""
+    now = timezone.now()
+    return AccountSession.objects.filter(
+        account=account,
+        ended_at__isnull=True,
+        last_activity__gt=now - timedelta(minutes=settings.SESSION_IDLE_MINUTES),
+        started_at__gt=now - timedelta(hours=settings.SESSION_MAX_HOURS),
+    ).order_by("-last_activity")
 
 
 def end_session(record: AccountSession) -> None:
@@ -56,7 +62,12 @@ def end_session(record: AccountSession) -> None:
 
 
 def end_all_sessions(account, *, except_key: str | None = None) -> int:
-    records = list(active_sessions(account).exclude(session_key=except_key or ""))
+    # Every record not yet ended, including idle ones whose data may still be stored.
+    records = list(
+        AccountSession.objects.filter(account=account, ended_at__isnull=True).exclude(
+            session_key=except_key or ""
+        )
+    )
     for record in records:
         end_session(record)
     return len(records)
@@ -72,8 +83,6 @@ def end_current_session(request) -> None:
 
 def keep_logged_in(request, account) -> None:
     """After the owner's own password change: stay logged in under a new session key."""
-    from django.contrib.auth import update_session_auth_hash
-
     old_key = request.session.session_key
     update_session_auth_hash(request, account)
     AccountSession.objects.filter(session_key=old_key).update(
