@@ -81,11 +81,15 @@ LOCKOUT_THRESHOLD = env_int("EGISZ_LOCKOUT_THRESHOLD", 5)
 LOCKOUT_MINUTES = env_int("EGISZ_LOCKOUT_MINUTES", 30)
 LOGIN_IP_RATE = env_str("EGISZ_LOGIN_IP_RATE", "50/10m")
 CODE_IP_RATE = env_str("EGISZ_CODE_IP_RATE", "30/10m")
+# Each recovery start may send an SMS; forms checking the current password must not become
+# a way to guess it: both are throttled tighter than logins.
+RECOVERY_IP_RATE = env_str("EGISZ_RECOVERY_IP_RATE", "20/10m")
+PASSWORD_CHECK_IP_RATE = env_str("EGISZ_PASSWORD_CHECK_IP_RATE", "20/10m")
 SESSION_IDLE_MINUTES = env_int("EGISZ_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = env_int("EGISZ_SESSION_MAX_HOURS", 12)
 # Server-side session data never outlives the absolute lifetime.
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
-RATELIMIT_VIEW = "egisz.idp.authn.views.rate_limited"
+RATELIMIT_VIEW = "egisz.idp.authn.throttle.rate_limited"
 
 # One-time codes (see egisz.common.codes.services).
 OTP_LIFETIME_SECONDS = env_int("EGISZ_OTP_LIFETIME_SECONDS", 300)

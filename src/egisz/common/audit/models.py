@@ -2,6 +2,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk UPDATE and DELETE bypass the model's save() and delete(): refuse them too."""
+
+    def update(self, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("audit events are append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise PermissionError("audit events are append-only")
+
+
 class AuditEvent(models.Model):
     """One security-relevant event. Rows are never updated or deleted (on PostgreSQL a
     trigger refuses it; elsewhere the model does)."""
@@ -20,6 +33,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
     user_agent = models.CharField(_("браузер"), max_length=512, blank=True)
     details = models.JSONField(_("подробности"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

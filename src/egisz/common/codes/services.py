@@ -89,13 +89,8 @@ def seconds_until_resend(*, purpose: str, target: str) -> int:
     return 0
 
 
-@transaction.atomic
-def send_code(*, purpose: str, target: str, channel: str, text: str, subject: str = "") -> None:
-    """Send a new code to ``target`` (a normalised phone or e-mail).
-
-    ``text`` holds ``{code}`` where the digits go. Raises CodeRefused when the resend
-    interval or the hourly limit forbids a new code now.
-    """
+def _open_new_code(*, purpose: str, target: str) -> str:
+    """Replace any open code for ``target`` with a new one and return its digits."""
     wait = seconds_until_resend(purpose=purpose, target=target)
     if wait:
         raise CodeRefused("throttled", wait)
@@ -111,11 +106,28 @@ def send_code(*, purpose: str, target: str, channel: str, text: str, subject: st
         created_at=now,
         expires_at=now + code_lifetime(),
     )
-    body = text.format(code=code)
+    return code
+
+
+@transaction.atomic
+def send_code(*, purpose: str, target: str, channel: str, text: str, subject: str = "") -> None:
+    """Send a new code to ``target`` (a normalised phone or e-mail).
+
+    ``text`` holds ``{code}`` where the digits go. Raises CodeRefused when the resend
+    interval or the hourly limit forbids a new code now.
+    """
+    body = text.format(code=_open_new_code(purpose=purpose, target=target))
     if channel == "sms":
         queue_sms(phone=target, text=body)
     else:
         queue_email(to=target, subject=subject, body=body)
+
+
+@transaction.atomic
+def record_decoy_code(*, purpose: str, target: str) -> None:
+    """Everything send_code does except sending: for a contact with no account, so that
+    resend waits and limits answer exactly as they would for a real one."""
+    _open_new_code(purpose=purpose, target=target)
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
 from egisz.common.codes.services import CodeRefused
 from egisz.common.identifiers import mask_phone
@@ -23,19 +22,10 @@ from egisz.idp.authn.forms import CodeForm, LoginForm
 from egisz.idp.authn.middleware import mark_session_start
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Factor, Outcome
+from egisz.idp.authn.throttle import rate_limited, too_many_attempts
 
 DEVICE_COOKIE = "egisz_idp_device"
 DEVICE_COOKIE_AGE = 400 * 24 * 3600
-
-
-def rate_limited(request, exception=None):
-    return render(request, "authn/rate_limited.html", status=429)
-
-
-def _too_many(request, group: str, rate: str) -> bool:
-    return is_ratelimited(
-        request, group=group, key="ip", rate=rate, method=is_ratelimited.ALL, increment=True
-    )
 
 
 def locked_message(locked_until) -> str:
@@ -63,7 +53,7 @@ def login_view(request):
     context = {"form": form, "next": next_url}
     if request.method != "POST":
         return render(request, "authn/login.html", context)
-    if _too_many(request, "login-password", settings.LOGIN_IP_RATE):
+    if too_many_attempts(request, group="login-password", rate=settings.LOGIN_IP_RATE):
         return rate_limited(request)
     if not form.is_valid():
         return render(request, "authn/login.html", context, status=400)
@@ -122,7 +112,7 @@ def code_view(request):
     }
     if request.method != "POST":
         return render(request, "authn/code.html", context)
-    if _too_many(request, "login-code", settings.CODE_IP_RATE):
+    if too_many_attempts(request, group="login-code", rate=settings.CODE_IP_RATE):
         return rate_limited(request)
     if not form.is_valid():
         return render(request, "authn/code.html", context, status=400)
@@ -183,7 +173,7 @@ def switch_factor(request, factor: str):
     plan.factor = chosen.value
     login_plan.save(request, plan)
     if chosen is Factor.SMS:
-        if _too_many(request, "login-code", settings.CODE_IP_RATE):
+        if too_many_attempts(request, group="login-code", rate=settings.CODE_IP_RATE):
             return rate_limited(request)
         _send_sms_code(request, account)
     return redirect("authn:code")

@@ -1,0 +1,237 @@
+"""Account security actions: password recovery and change, sessions, the authenticator app.
+
+Each function changes state, writes its audit event and queues its notifications in one
+transaction, as the house rules ask.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egisz.common.audit.services import record_event
+from egisz.common.codes import services as codes
+from egisz.common.outbox.services import queue_email, queue_sms
+from egisz.common.request_meta import RequestMeta
+from egisz.idp.accounts.models import Account
+from egisz.idp.authn import sessions, totp
+from egisz.idp.authn.models import AccountSession, RecoveryCode, TotpDevice
+from egisz.idp.authn.passwords import set_new_password
+from egisz.idp.security.selectors import recovery_account
+
+RECOVERY_PURPOSE = "recovery"
+
+
+def _recovery_text(channel: str) -> str:
+    """The message carrying the code; ``{code}`` is where codes.send_code puts it."""
+    if channel == "email":
+        return _(
+            "Код для восстановления пароля на Госуслугах: {code}.\n\n"
+            "Код действует 5 минут. Если вы не восстанавливали пароль, ничего не делайте: "
+            "без кода пароль не изменится."
+        )
+    return _("Код для восстановления пароля на Госуслугах: {code}. Никому не сообщайте его.")
+
+
+# --- password recovery --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoverySent:
+    target: str  # where the code went (or would have gone)
+    wait_seconds: int = 0  # >0: no new code now, the resend rules ask to wait
+
+
+@transaction.atomic
+def send_recovery_code(*, channel: str, contact: str, meta: RequestMeta) -> RecoverySent:
+    """Send a recovery code if an account has this contact.
+
+    Without an account a decoy code is recorded and nothing is sent: the resend rules
+    and the code page then behave exactly as for a real account, so neither the answer
+    nor the waiting time tells whether the account exists.
+    """
+    account = recovery_account(channel=channel, contact=contact)
+    target = (account.email if channel == "email" else account.phone) if account else contact
+    try:
+        if account is None:
+            codes.record_decoy_code(purpose=RECOVERY_PURPOSE, target=target)
+        else:
+            codes.send_code(
+                purpose=RECOVERY_PURPOSE,
+                target=target,
+                channel=channel,
+                text=_recovery_text(channel),
+                subject=_("Восстановление пароля"),
+            )
+    except codes.CodeRefused as refusal:
+        return RecoverySent(target, wait_seconds=refusal.retry_after)
+    record_event(
+        action="password.recovery_requested",
+        meta=meta,
+        subject=account or "",
+        success=account is not None,
+        channel=channel,
+    )
+    return RecoverySent(target)
+
+
+@dataclass(frozen=True)
+class RecoveryCheck:
+    account: Account | None
+    message: str = ""
+
+
+@transaction.atomic
+def check_recovery_code(
+    *, channel: str, target: str, code: str, meta: RequestMeta
+) -> RecoveryCheck:
+    """Check the code sent to ``target``; on success name the one account it proves."""
+    result = codes.check_code(purpose=RECOVERY_PURPOSE, target=target, code=code)
+    account = recovery_account(channel=channel, contact=target) if result.ok else None
+    if account is None:
+        # A decoy code never matches, so only real failures land here.
+        message = codes.describe_refusal(result) if not result.ok else _("Код недействителен.")
+        return RecoveryCheck(None, message)
+    record_event(action="password.recovery_code_confirmed", meta=meta, subject=account)
+    return RecoveryCheck(account)
+
+
+def recover_password(*, account: Account, new_password: str, meta: RequestMeta) -> None:
+    """Set the recovered password: every session ends (this browser's too), the lock is
+    lifted, the owner is told by SMS and e-mail, the audit says «password.recovered»."""
+    set_new_password(
+        account=account,
+        new_password=new_password,
+        meta=meta,
+        action="password.recovered",
+        keep_session_key=None,
+    )
+
+
+# --- password change ------------------------------------------------------------------
+
+
+def change_password(
+    *, account: Account, new_password: str, meta: RequestMeta, current_session_key: str | None
+) -> None:
+    """The owner's own change in settings: other sessions end, this one stays."""
+    set_new_password(
+        account=account,
+        new_password=new_password,
+        meta=meta,
+        action="password.changed",
+        keep_session_key=current_session_key,
+    )
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def end_account_session(*, account: Account, record: AccountSession, meta: RequestMeta) -> None:
+    """End one of the owner's sessions: that browser is logged out at its next request."""
+    if record.account_id != account.pk:
+        raise PermissionError("a session of another account")
+    sessions.end_session(record)
+    record_event(
+        action="session.ended", meta=meta, subject=account, session=record.pk, ip=record.ip
+    )
+
+
+@transaction.atomic
+def end_other_sessions(
+    *, account: Account, current_session_key: str | None, meta: RequestMeta
+) -> int:
+    ended = sessions.end_all_sessions(account, except_key=current_session_key or "")
+    record_event(action="session.ended_others", meta=meta, subject=account, sessions_ended=ended)
+    return ended
+
+
+# --- authenticator app (TOTP) ----------------------------------------------------------
+
+
+class AlreadyEnabled(Exception):
+    """The account already has an active authenticator app."""
+
+
+class NotEnabled(Exception):
+    """The account has no active authenticator app."""
+
+
+@transaction.atomic
+def start_totp_enrolment(*, account: Account, meta: RequestMeta) -> TotpDevice:
+    """A fresh secret for the app; it protects nothing until confirm_totp()."""
+    if totp.active_device(account) is not None:
+        raise AlreadyEnabled
+    device = totp.new_device(account)
+    record_event(action="mfa.totp_enrolment_started", meta=meta, subject=account)
+    return device
+
+
+@transaction.atomic
+def confirm_totp(*, account: Account, code: str, meta: RequestMeta) -> list[str] | None:
+    """Activate the pending app if ``code`` is its current code. Returns the recovery
+    codes to show once, or None when the code is wrong (or nothing is pending)."""
+    device = (
+        TotpDevice.objects.select_for_update()
+        .filter(account=account, confirmed_at__isnull=True)
+        .first()
+    )
+    if device is None or not totp.verify_code(device, code):
+        return None
+    device.confirmed_at = timezone.now()
+    device.save(update_fields=["confirmed_at"])
+    recovery_codes = totp.issue_recovery_codes(account)
+    record_event(action="mfa.totp_enabled", meta=meta, subject=account)
+    _notify(
+        account,
+        subject=_("Подключено приложение-аутентификатор"),
+        text=_(
+            "Госуслуги: к учётной записи подключено приложение-аутентификатор. Если это "
+            "сделали не вы, срочно смените пароль и обратитесь в службу поддержки."
+        ),
+    )
+    return recovery_codes
+
+
+@transaction.atomic
+def disable_totp(*, account: Account, meta: RequestMeta) -> None:
+    """Remove the app and its recovery codes; login falls back to SMS codes."""
+    if totp.active_device(account) is None:
+        raise NotEnabled
+    TotpDevice.objects.filter(account=account).delete()
+    RecoveryCode.objects.filter(account=account).delete()
+    record_event(action="mfa.totp_disabled", meta=meta, subject=account)
+    _notify(
+        account,
+        subject=_("Приложение-аутентификатор отключено"),
+        text=_(
+            "Госуслуги: приложение-аутентификатор отключено, для входа снова используется "
+            "код из SMS. Если это сделали не вы, срочно смените пароль."
+        ),
+    )
+
+
+@transaction.atomic
+def reissue_recovery_codes(*, account: Account, meta: RequestMeta) -> list[str]:
+    """New recovery codes replace all the old ones, used or not."""
+    if totp.active_device(account) is None:
+        raise NotEnabled
+    recovery_codes = totp.issue_recovery_codes(account)
+    record_event(action="mfa.recovery_codes_issued", meta=meta, subject=account)
+    _notify(
+        account,
+        subject=_("Новые резервные коды"),
+        text=_(
+            "Госуслуги: выпущены новые резервные коды для входа, прежние больше не "
+            "действуют. Если это сделали не вы, срочно смените пароль."
+        ),
+    )
+    return recovery_codes
+
+
+def _notify(account: Account, *, subject: str, text: str) -> None:
+    queue_sms(phone=account.phone, text=text)
+    if account.email and account.email_confirmed:
+        queue_email(to=account.email, subject=subject, body=text)
