@@ -152,6 +152,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEMO or DEBUG
+if DEMO:
+    # The demo serves files straight from the apps; an empty root keeps WhiteNoise quiet.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Outbox: e-mail goes through Django's SMTP backend when EGISZ_SMTP_HOST is set.
 SMTP_HOST = env_str("EGISZ_SMTP_HOST")
