@@ -276,7 +276,7 @@ def test_wrong_old_password_is_refused(client, owner, password):
 def test_weak_new_password_is_refused_next_to_the_field(client, owner, password):
     response = _change(client, password, "12345678")
     assert response.status_code == 400
-    assert re.search(r'id="id_new_password1_error">[^<]*заглавную', response.content.decode())
+    assert re.search(r'id="id_new_password1_error"><p>[^<]*заглавную', response.content.decode())
 
 
 def test_password_change_ends_other_sessions_and_keeps_this_one(
