@@ -214,7 +214,8 @@ def test_weak_password_is_refused_next_to_the_field(client, make_account, passwo
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert re.search(r'class="field__error" id="id_new_password1_error"><p>[^<]*заглавную букву', html)
+    pattern = r'class="field__error" id="id_new_password1_error"><p>[^<]*заглавную букву'
+    assert re.search(pattern, html)
     assert 'href="#id_new_password1"' in html  # and in the summary, linked to the field
     account.refresh_from_db()
     assert account.check_password(password)

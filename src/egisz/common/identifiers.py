@@ -6,6 +6,7 @@ a Russian message meant to be shown next to the field.
 """
 
 import re
+import unicodedata
 from datetime import date
 
 import phonenumbers
@@ -13,19 +14,31 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-SEPARATORS = re.compile(r"[\s\-‐‑–—().,/]+")
-NAME_PATTERN = re.compile(r"^[A-Za-zА-Яа-яЁё]+(?:[ '’\-][A-Za-zА-Яа-яЁё]+)*$")
+# Spaces (incl. no-break ones), dashes, brackets, dots, commas, slashes. Spelled out rather
+# than \s, which would also let in control characters such as \x1c-\x1f.
+SPACES = " \t\u00a0\u202f"
+SEPARATORS = re.compile(f"[{SPACES}\\-‐‑–—().,/]+")
+ASCII_DIGITS = re.compile(r"[0-9]+")
+# What a person may type into a phone field: digits, a leading plus, usual separators.
+PHONE_CHARACTERS = re.compile(f"\\+?[0-9{SPACES}\\-‐‑–—().]+")
+NAME_PATTERN = re.compile(r"^[A-Za-zА-Яа-яЁё]+(?:[ '\-][A-Za-zА-Яа-яЁё]+)*$")
+APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'", "´": "'"})
 MAX_NAME_LENGTH = 60
 MIN_AGE_YEARS = 14  # a Russian passport is issued from 14
 MAX_AGE_YEARS = 120
+SNILS_CHECKED_FROM = 1_001_998
 
 
 def _digits_only(raw: str, *, allowed_extra: str = "") -> str | None:
-    """Digits of ``raw`` once separators are dropped; None if anything else is left."""
+    """ASCII digits of ``raw`` once separators are dropped; None if anything else is left.
+
+    str.isdigit() would also pass «²» or Arabic-Indic digits, which int() then rejects or
+    reads differently, so only 0-9 count.
+    """
     cleaned = SEPARATORS.sub("", raw or "")
     for ch in allowed_extra:
         cleaned = cleaned.replace(ch, "")
-    return cleaned if cleaned.isdigit() else None
+    return cleaned if ASCII_DIGITS.fullmatch(cleaned) else None
 
 
 def snils_checksum(first_nine: str) -> int:
@@ -43,7 +56,10 @@ def normalize_snils(raw: str) -> str:
     digits = _digits_only(raw)
     if not digits or len(digits) != 11:
         raise ValidationError(_("СНИЛС состоит из 11 цифр, например 112-233-445 95."))
-    if snils_checksum(digits[:9]) != int(digits[9:]):
+    if digits[:9] == "000000000":
+        raise ValidationError(_("Такого СНИЛС не бывает. Проверьте цифры."))
+    # Numbers up to 001-001-998 were issued before the check number existed.
+    if int(digits[:9]) > SNILS_CHECKED_FROM and snils_checksum(digits[:9]) != int(digits[9:]):
         raise ValidationError(_("СНИЛС введён с ошибкой: не сходится контрольное число."))
     return digits
 
@@ -99,11 +115,19 @@ def format_passport(digits: str) -> str:
     return f"{digits[:4]} {digits[4:]}" if digits else ""
 
 
+def mask_passport(digits: str) -> str:
+    """**** **3456: the last four digits are enough for the owner to recognise it."""
+    return f"**** **{digits[-4:]}" if digits else ""
+
+
 def normalize_mobile_phone(raw: str) -> str:
     """A Russian mobile number in E.164 (+79XXXXXXXXX). Accepts +7, 8 and bare 10 digits."""
     text = (raw or "").strip()
-    if not text or len(text) > 32:
+    # phonenumbers would read letters as a keypad («CALL-ME» → 2255-63) and drop an
+    # extension or stray control characters; a mobile number has none of them.
+    if not text or len(text) > 32 or not PHONE_CHARACTERS.fullmatch(text):
         raise ValidationError(_("Укажите номер мобильного телефона, например +7 916 123-45-67."))
+    text = re.sub(f"[{SPACES}]", " ", text)
     digits = _digits_only(text.lstrip("+"))
     if digits and len(digits) == 10 and digits.startswith("9"):
         text = "+7" + digits
@@ -152,9 +176,18 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_person_name(raw: str) -> str:
-    """Letters (Cyrillic or Latin) with single hyphens, apostrophes or spaces between parts."""
-    text = " ".join((raw or "").split())
-    text = text.replace("‘", "'").replace("`", "'")
+    """Letters (Cyrillic or Latin) with single hyphens, apostrophes or spaces between parts.
+
+    NFC first, so «й» typed as «и» plus a combining breve is the same letter; every kind of
+    apostrophe becomes «'», so one name has one stored form.
+    """
+    text = unicodedata.normalize("NFC", raw or "")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        # Control, format (zero-width) and unassigned characters: never part of a name.
+        raise ValidationError(
+            _("Допустимы только буквы, дефис, апостроф и пробел между частями имени.")
+        )
+    text = " ".join(text.split()).translate(APOSTROPHES)
     if not text:
         raise ValidationError(_("Заполните поле."))
     if len(text) > MAX_NAME_LENGTH:

@@ -59,7 +59,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "egisz.idp.accounts.passwords.CharacterClassesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "NAME": "egisz.idp.accounts.passwords.SimilarToPersonalDataValidator",
         "OPTIONS": {
             "user_attributes": (
                 "phone",
@@ -83,6 +83,7 @@ LOGIN_IP_RATE = env_str("EGISZ_LOGIN_IP_RATE", "50/10m")
 CODE_IP_RATE = env_str("EGISZ_CODE_IP_RATE", "30/10m")
 # Each recovery start may send an SMS; forms checking the current password must not become
 # a way to guess it: both are throttled tighter than logins.
+REGISTER_IP_RATE = env_str("EGISZ_REGISTER_IP_RATE", "20/10m")
 RECOVERY_IP_RATE = env_str("EGISZ_RECOVERY_IP_RATE", "20/10m")
 PASSWORD_CHECK_IP_RATE = env_str("EGISZ_PASSWORD_CHECK_IP_RATE", "20/10m")
 SESSION_IDLE_MINUTES = env_int("EGISZ_SESSION_IDLE_MINUTES", 15)

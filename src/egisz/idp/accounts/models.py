@@ -65,6 +65,9 @@ class Account(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("учётная запись")
         verbose_name_plural = _("учётные записи")
+        # Raising an account to «подтверждённая» is an operator's act of its own, separate
+        # from editing the record.
+        permissions = [("confirm_identity", _("Может подтверждать личность"))]
 
     def __str__(self):
         return self.full_name or self.phone
@@ -139,6 +142,7 @@ class RegistryCheck(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("проверка в реестре")
         verbose_name_plural = _("проверки в реестре")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="registry_check_due")]
 
     def __str__(self):
         return f"{self.account_id}: {self.status}"

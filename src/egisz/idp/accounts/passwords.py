@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -66,3 +67,10 @@ class PersonalDataValidator:
 
     def get_help_text(self):
         return _("Не используйте в пароле имя, телефон, номера документов и дату рождения.")
+
+
+class SimilarToPersonalDataValidator(UserAttributeSimilarityValidator):
+    """Django's similarity check, worded so the field name reads right in Russian."""
+
+    def get_error_message(self):
+        return _("Пароль слишком похож на ваши данные (поле «%(verbose_name)s»).")

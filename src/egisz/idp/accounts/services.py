@@ -1,0 +1,531 @@
+"""Accounts: registration, e-mail confirmation, the registry check and data corrections.
+
+Each function changes state, writes its audit event and queues its notifications in one
+transaction, so a failure anywhere leaves neither a half-made account nor a stray SMS.
+"""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egisz.common.audit.services import record_event
+from egisz.common.codes import services as codes
+from egisz.common.identifiers import mask_phone
+from egisz.common.outbox.services import queue_email, queue_sms
+from egisz.common.request_meta import SYSTEM, RequestMeta
+from egisz.idp.accounts import selectors
+from egisz.idp.accounts.models import (
+    Account,
+    EmailConfirmation,
+    Level,
+    PendingRegistration,
+    RegistryCheck,
+)
+from egisz.idp.accounts.registry import RegistryUnavailable, describe_mismatch, registry_backend
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_CODE_PURPOSE = "registration"
+REGISTRATION_TTL = timedelta(minutes=30)
+EMAIL_CONFIRMATION_TTL = timedelta(hours=24)
+EMAIL_RESEND_INTERVAL = timedelta(seconds=60)
+EMAIL_MAX_PER_HOUR = 5
+REGISTRY_RETRY_BASE = timedelta(minutes=1)
+REGISTRY_RETRY_CAP = timedelta(hours=6)
+REGISTRY_MAX_ATTEMPTS = 12
+
+
+class AccountError(Exception):
+    """A request the rules refuse; ``message`` is for the person, in Russian."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """A person's data as the forms leave it: every identifier already normalised."""
+
+    last_name: str
+    first_name: str
+    middle_name: str
+    birth_date: date
+    snils: str
+    passport: str
+    phone: str
+    inn: str = ""
+    email: str = ""
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PersonData":
+        values = {name: data.get(name, "") for name in cls.__dataclass_fields__}
+        values["birth_date"] = date.fromisoformat(data["birth_date"])
+        return cls(**values)
+
+
+def _notify(account: Account, *, text: str, subject: str) -> None:
+    """SMS always; e-mail too once the address is confirmed."""
+    queue_sms(phone=account.phone, text=text)
+    if account.email and account.email_confirmed:
+        queue_email(to=account.email, subject=subject, body=text)
+
+
+# --- Registration ---------------------------------------------------------------------
+
+
+def registration_code_text() -> str:
+    return _("Код для регистрации на Госуслугах: {code}. Никому не сообщайте его.")
+
+
+def phone_in_use_text() -> str:
+    # Sent instead of a code when the number already has an account. The person typing
+    # the form sees the same code page either way, so a stranger cannot learn whether a
+    # number is registered; only the number's owner, who reads this SMS, finds out. The
+    # code issued alongside is never disclosed, so the registration cannot complete.
+    return _(
+        "Госуслуги: кто-то начал регистрацию новой учётной записи с вашим номером. "
+        "У вас уже есть учётная запись — войдите или восстановите пароль. "
+        "Если это были не вы, ничего делать не нужно."
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationStarted:
+    pending: PendingRegistration
+    wait_seconds: int  # > 0 when no new code could be sent yet
+
+
+@transaction.atomic
+def start_registration(*, person: PersonData, password: str, meta: RequestMeta):
+    """Keep the form (password hashed at once) and send the SMS code to the phone."""
+    now = timezone.now()
+    PendingRegistration.objects.filter(expires_at__lte=now).delete()
+    pending = PendingRegistration.objects.create(
+        phone=person.phone,
+        data=person.to_json(),
+        password_hash=make_password(password),
+        created_at=now,
+        expires_at=now + REGISTRATION_TTL,
+    )
+    owner = selectors.phone_in_use(person.phone)
+    wait = _send_registration_code(phone=person.phone, phone_taken=owner is not None)
+    if owner is not None:
+        record_event(action="registration.phone_in_use", meta=meta, subject=owner, success=False)
+    else:
+        record_event(action="registration.started", meta=meta, phone=mask_phone(person.phone))
+    return RegistrationStarted(pending=pending, wait_seconds=wait)
+
+
+def _send_registration_code(*, phone: str, phone_taken: bool) -> int:
+    text = phone_in_use_text() if phone_taken else registration_code_text()
+    try:
+        codes.send_code(purpose=REGISTRATION_CODE_PURPOSE, target=phone, channel="sms", text=text)
+    except codes.CodeRefused as refusal:
+        return refusal.retry_after
+    return 0
+
+
+@transaction.atomic
+def resend_registration_code(*, pending: PendingRegistration, meta: RequestMeta) -> int:
+    """A new code for a pending registration; returns the seconds to wait, 0 if sent."""
+    owner = selectors.phone_in_use(pending.phone)
+    wait = _send_registration_code(phone=pending.phone, phone_taken=owner is not None)
+    if not wait:
+        record_event(
+            action="registration.code_resent",
+            meta=meta,
+            subject=owner,
+            phone=mask_phone(pending.phone),
+        )
+    return wait
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    account: Account | None = None
+    error: str = ""
+    # True when the pending registration is gone and the person has to start again.
+    restart: bool = False
+
+
+def identifiers_taken_message() -> str:
+    return _(
+        "Учётная запись с таким телефоном, СНИЛС или адресом почты уже есть. "
+        "Войдите в неё или восстановите пароль."
+    )
+
+
+@transaction.atomic
+def confirm_registration(
+    *, pending: PendingRegistration, code: str, meta: RequestMeta, site_url: str
+) -> RegistrationResult:
+    """Check the SMS code; only a correct one creates the account (level «упрощённая»)
+    together with its registry check, e-mail confirmation and welcome SMS."""
+    result = codes.check_code(purpose=REGISTRATION_CODE_PURPOSE, target=pending.phone, code=code)
+    if not result.ok:
+        return RegistrationResult(error=codes.describe_refusal(result))
+    person = PersonData.from_json(pending.data)
+    PendingRegistration.objects.filter(phone=pending.phone).delete()
+    try:
+        # A savepoint: a lost race on a unique column must not undo the used-up code.
+        with transaction.atomic():
+            account = insert_account(person=person, password_hash=pending.password_hash)
+    except AccountError as refusal:
+        return RegistrationResult(error=refusal.message, restart=True)
+    record_event(
+        action="account.registered",
+        meta=meta,
+        actor=account,
+        subject=account,
+        level=account.level,
+        email_given=bool(account.email),
+    )
+    queue_registry_check(account=account)
+    if account.email:
+        issue_email_confirmation(account=account, site_url=site_url)
+    queue_sms(
+        phone=account.phone,
+        text=_(
+            "Госуслуги: учётная запись создана, её уровень — упрощённая. Мы проверяем "
+            "СНИЛС и паспорт и сообщим результат. Логин — этот номер телефона."
+        ),
+    )
+    return RegistrationResult(account=account)
+
+
+def insert_account(
+    *, person: PersonData, password_hash: str, must_change_password: bool = False
+) -> Account:
+    """Create the account row, refusing identifiers another account already has.
+
+    Callers run this inside a savepoint: the unique constraints catch what the checks
+    above them miss when two registrations race.
+    """
+    if (
+        selectors.phone_in_use(person.phone)
+        or selectors.snils_in_use(person.snils)
+        or selectors.email_in_use(person.email)
+    ):
+        raise AccountError(identifiers_taken_message())
+    account = Account(
+        phone=person.phone,
+        last_name=person.last_name,
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        birth_date=person.birth_date,
+        snils=person.snils or None,
+        inn=person.inn,
+        passport=person.passport,
+        email=person.email or None,
+        email_confirmed=False,
+        level=Level.SIMPLIFIED,
+        must_change_password=must_change_password,
+        password=password_hash,
+    )
+    try:
+        account.save(force_insert=True)
+    except IntegrityError as exc:
+        raise AccountError(identifiers_taken_message()) from exc
+    return account
+
+
+def queue_registry_check(*, account: Account) -> RegistryCheck:
+    return RegistryCheck.objects.create(account=account)
+
+
+# --- E-mail confirmation ----------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_email_confirmation(*, account: Account, site_url: str) -> EmailConfirmation:
+    """Mail a one-time link (valid 24 hours) to the account's address; older links stop
+    working. A link rather than a 6-digit code: a code lives 5 minutes, while the mail
+    may be read the next day, and the link works without logging in first."""
+    now = timezone.now()
+    EmailConfirmation.objects.filter(
+        account=account, used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    confirmation = EmailConfirmation.objects.create(
+        account=account,
+        email=account.email,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + EMAIL_CONFIRMATION_TTL,
+    )
+    link = site_url.rstrip("/") + reverse("accounts:confirm_email", args=[token])
+    body = _(
+        "Здравствуйте, %(name)s!\n\n"
+        "Чтобы подтвердить адрес электронной почты для учётной записи Госуслуг, откройте "
+        "ссылку:\n%(link)s\n\n"
+        "Ссылка действует 24 часа. Если вы не указывали этот адрес, просто удалите письмо."
+    ) % {"name": account.first_name, "link": link}
+    queue_email(to=account.email, subject=_("Подтвердите адрес электронной почты"), body=body)
+    return confirmation
+
+
+def seconds_until_email_resend(*, account: Account) -> int:
+    """0 when a new link may be sent now, otherwise the seconds to wait (same limits as
+    codes: one a minute, five an hour)."""
+    now = timezone.now()
+    recent = list(
+        EmailConfirmation.objects.filter(account=account, created_at__gt=now - timedelta(hours=1))
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if recent and now < recent[-1] + EMAIL_RESEND_INTERVAL:
+        return int((recent[-1] + EMAIL_RESEND_INTERVAL - now).total_seconds()) + 1
+    if len(recent) >= EMAIL_MAX_PER_HOUR:
+        return int((recent[0] + timedelta(hours=1) - now).total_seconds()) + 1
+    return 0
+
+
+@transaction.atomic
+def send_email_confirmation(*, account: Account, meta: RequestMeta, site_url: str) -> int:
+    """The «Подтвердить почту» button: a new link, unless it is too soon. Returns the
+    seconds to wait, 0 when the link was sent."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if not account.email:
+        raise AccountError(_("В учётной записи не указан адрес электронной почты."))
+    if account.email_confirmed:
+        raise AccountError(_("Адрес электронной почты уже подтверждён."))
+    wait = seconds_until_email_resend(account=account)
+    if wait:
+        return wait
+    issue_email_confirmation(account=account, site_url=site_url)
+    record_event(action="email.confirmation_sent", meta=meta, actor=account, subject=account)
+    return 0
+
+
+def find_email_confirmation(token: str) -> EmailConfirmation | None:
+    """The usable confirmation behind a link, or None (unknown, used, expired, replaced,
+    or the address changed since)."""
+    if not token or len(token) > 64:
+        return None
+    confirmation = (
+        EmailConfirmation.objects.select_related("account")
+        .filter(token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if confirmation is None or confirmation.account.email != confirmation.email:
+        return None
+    return confirmation
+
+
+@transaction.atomic
+def confirm_email(*, token: str, meta: RequestMeta) -> Account | None:
+    """Mark the address confirmed if the link is still good; None otherwise."""
+    found = find_email_confirmation(token)
+    if found is None:
+        return None
+    confirmation = EmailConfirmation.objects.select_for_update().get(pk=found.pk)
+    if confirmation.used_at is not None:
+        return None
+    now = timezone.now()
+    confirmation.used_at = now
+    confirmation.save(update_fields=["used_at"])
+    account = Account.objects.select_for_update().get(pk=confirmation.account_id)
+    account.email_confirmed = True
+    account.save(update_fields=["email_confirmed"])
+    record_event(action="email.confirmed", meta=meta, subject=account)
+    return account
+
+
+# --- Registry check ---------------------------------------------------------------------
+
+
+def registry_retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4… minutes after each unanswered attempt, at most 6 hours."""
+    return min(REGISTRY_RETRY_BASE * 2 ** max(attempts - 1, 0), REGISTRY_RETRY_CAP)
+
+
+def run_registry_checks(limit: int = 100) -> int:
+    """Process up to ``limit`` due checks (a worker task); returns how many were tried."""
+    processed = 0
+    while processed < limit and process_next_registry_check() is not None:
+        processed += 1
+    return processed
+
+
+def process_next_registry_check() -> RegistryCheck | None:
+    """Check the oldest due registry check, if any, and record its outcome.
+
+    The row stays locked while the registry is asked; other workers skip it (SKIP LOCKED)
+    and take the next one, so no check is run twice at once.
+    """
+    with transaction.atomic():
+        check = (
+            RegistryCheck.objects.select_for_update(skip_locked=True)
+            .filter(status=RegistryCheck.Status.PENDING, next_attempt_at__lte=timezone.now())
+            .order_by("next_attempt_at", "id")
+            .first()
+        )
+        if check is None:
+            return None
+        account = Account.objects.select_for_update().get(pk=check.account_id)
+        check.attempts += 1
+        try:
+            answer = registry_backend().verify(
+                snils=account.snils or "",
+                passport=account.passport,
+                last_name=account.last_name,
+                first_name=account.first_name,
+                middle_name=account.middle_name,
+                birth_date=account.birth_date,
+            )
+        except RegistryUnavailable:
+            _registry_unavailable(check, account)
+        except Exception:
+            # A broken backend counts as no answer: the check is retried, the queue moves on.
+            logger.exception("registry check %s: the backend failed", check.pk)
+            _registry_unavailable(check, account)
+        else:
+            if answer.matched:
+                _registry_verified(check, account)
+            else:
+                _registry_rejected(check, account, answer.reason)
+        return check
+
+
+def _registry_verified(check: RegistryCheck, account: Account) -> None:
+    now = timezone.now()
+    check.status = RegistryCheck.Status.VERIFIED
+    check.reason = ""
+    check.finished_at = now
+    check.save(update_fields=["status", "reason", "attempts", "finished_at"])
+    raised = account.level == Level.SIMPLIFIED  # never lower a confirmed account
+    if raised:
+        account.level = Level.STANDARD
+        account.save(update_fields=["level"])
+    record_event(action="registry.verified", meta=SYSTEM, subject=account, level=account.level)
+    if raised:
+        text = _(
+            "Госуслуги: СНИЛС и паспорт проверены в государственном реестре. Уровень вашей "
+            "учётной записи — стандартная."
+        )
+    else:
+        text = _("Госуслуги: СНИЛС и паспорт проверены в государственном реестре.")
+    _notify(account, text=text, subject=_("Данные проверены"))
+
+
+def _registry_rejected(check: RegistryCheck, account: Account, reason: str) -> None:
+    check.status = RegistryCheck.Status.REJECTED
+    check.reason = reason[:200]
+    check.finished_at = timezone.now()
+    check.save(update_fields=["status", "reason", "attempts", "finished_at"])
+    record_event(
+        action="registry.rejected", meta=SYSTEM, subject=account, success=False, reason=reason
+    )
+    text = _(
+        "Госуслуги: данные учётной записи не прошли проверку в реестре. %(why)s "
+        "Исправьте их в личном кабинете, и мы проверим снова."
+    ) % {"why": describe_mismatch(reason)}
+    _notify(account, text=text, subject=_("Данные не прошли проверку"))
+
+
+def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
+    now = timezone.now()
+    if check.attempts >= REGISTRY_MAX_ATTEMPTS:
+        check.status = RegistryCheck.Status.ERROR
+        check.reason = "unavailable"
+        check.finished_at = now
+        check.save(update_fields=["status", "reason", "attempts", "finished_at"])
+        record_event(
+            action="registry.gave_up",
+            meta=SYSTEM,
+            subject=account,
+            success=False,
+            attempts=check.attempts,
+        )
+        _notify(
+            account,
+            text=_(
+                "Госуслуги: не удалось проверить СНИЛС и паспорт — реестр долго не отвечал. "
+                "Запустите проверку снова в личном кабинете."
+            ),
+            subject=_("Проверка данных не выполнена"),
+        )
+        return
+    check.next_attempt_at = now + registry_retry_delay(check.attempts)
+    check.save(update_fields=["attempts", "next_attempt_at"])
+    record_event(
+        action="registry.unavailable",
+        meta=SYSTEM,
+        subject=account,
+        success=False,
+        attempts=check.attempts,
+    )
+    if check.attempts == 1:
+        # Told once, not at every retry.
+        _notify(
+            account,
+            text=_(
+                "Госуслуги: проверка СНИЛС и паспорта задерживается — реестр временно "
+                "недоступен. Мы повторим её автоматически и сообщим результат."
+            ),
+            subject=_("Проверка данных задерживается"),
+        )
+
+
+# --- Corrections by the citizen ----------------------------------------------------------
+
+CORRECTABLE_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "snils", "passport")
+
+
+@transaction.atomic
+def correct_personal_data(*, account: Account, changes: dict, meta: RequestMeta) -> RegistryCheck:
+    """Fix the data the registry did not confirm and check it again.
+
+    Only an account still at «упрощённая» whose last check failed may do this.
+    """
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if not selectors.can_fix_personal_data(account, selectors.latest_registry_check(account)):
+        raise AccountError(_("Сейчас эти данные изменить нельзя."))
+    changed = [
+        field
+        for field in CORRECTABLE_FIELDS
+        if field in changes and getattr(account, field) != changes[field]
+    ]
+    if "snils" in changed and selectors.snils_in_use(changes["snils"], exclude=account):
+        raise AccountError(_("Этот СНИЛС уже указан в другой учётной записи."))
+    for field in changed:
+        setattr(account, field, changes[field])
+    if changed:
+        try:
+            with transaction.atomic():
+                account.save(update_fields=changed)
+        except IntegrityError as exc:
+            raise AccountError(_("Этот СНИЛС уже указан в другой учётной записи.")) from exc
+    check = queue_registry_check(account=account)
+    record_event(
+        action="account.data_corrected",
+        meta=meta,
+        actor=account,
+        subject=account,
+        fields=changed,
+    )
+    queue_sms(
+        phone=account.phone,
+        text=_(
+            "Госуслуги: данные учётной записи отправлены на повторную проверку. "
+            "Мы сообщим результат."
+        ),
+    )
+    return check

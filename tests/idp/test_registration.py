@@ -1,0 +1,629 @@
+"""Registration as a person (or an attacker) meets it through the browser: the form, the SMS
+code step, the account that results, e-mail confirmation and hostile input."""
+
+import datetime
+import html
+import re
+from unittest import mock
+
+import pytest
+import time_machine
+from django.test import Client
+
+from egisz.common.audit.models import AuditEvent
+from egisz.common.outbox.models import Message
+from egisz.idp.accounts.models import (
+    Account,
+    EmailConfirmation,
+    Level,
+    PendingRegistration,
+    RegistryCheck,
+)
+from tests.conftest import BROWSER_UA
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+PHONE = "+79161234567"
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def form(password):
+    """A correctly filled form, typed the way people type."""
+    return {
+        "last_name": " Петрова ",
+        "first_name": "Ольга",
+        "middle_name": "Ивановна",
+        "birth_date": "14.03.1985",
+        "snils": "112-233-445 95",
+        "inn": "5001 0073 2259",
+        "passport": "45 09 123456",
+        "phone": "8 (916) 123-45-67",
+        "email": "Petrova@Example.RU",
+        "password1": password,
+        "password2": password,
+        "agree": "on",
+    }
+
+
+def sms_to(phone: str) -> list[Message]:
+    return list(Message.objects.filter(channel="sms", recipient=phone).order_by("id"))
+
+
+def latest_code(phone: str = PHONE) -> str:
+    return re.search(r"\b(\d{6})\b", sms_to(phone)[-1].body).group(1)
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def field_error(response, field: str) -> str:
+    """The error text shown next to ``field`` (between the error marker and the widget)."""
+    text = page(response)
+    marker = text.find(f'id="id_{field}_error"')
+    if marker < 0:
+        return ""
+    rest = text[marker:]
+    ends = [rest.find(tag) for tag in ("<input", "<select", "<textarea", "</div>\n</div>")]
+    chunk = rest[: min([end for end in ends if end > 0], default=len(rest))]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", chunk.split(">", 1)[1])).split())
+
+
+def summary_links(response) -> list[str]:
+    return re.findall(r'<a href="#(id_\w+)">', page(response))
+
+
+def start(client, form) -> None:
+    response = client.post("/register/", form)
+    assert response.status_code == 302, field_errors_of(response)
+    assert response["Location"] == "/register/confirm/"
+
+
+def field_errors_of(response) -> str:
+    return " | ".join(re.findall(r'class="field__error"[^>]*>(.*?)</div>', page(response), re.S))
+
+
+def confirm(client, code: str):
+    return client.post("/register/confirm/", {"code": code})
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+# --- The form -----------------------------------------------------------------------------
+
+
+def test_form_has_every_field_with_a_label_and_links_the_agreement(client):
+    response = client.get("/register/")
+    assert response.status_code == 200
+    text = page(response)
+    for label in (
+        "Фамилия",
+        "Имя",
+        "Отчество",
+        "Дата рождения",
+        "СНИЛС",
+        "ИНН",
+        "Серия и номер паспорта",
+        "Мобильный телефон",
+        "Электронная почта",
+        "Пароль",
+        "Повторите пароль",
+        "пользовательское соглашение",
+    ):
+        assert label in text, label
+    assert 'href="/terms/"' in text
+    terms = client.get("/terms/")
+    assert terms.status_code == 200
+    assert "Согласие на обработку персональных данных" in page(terms)
+
+
+def test_valid_form_sends_a_code_but_creates_no_account(client, form, password, clock):
+    start(client, form)
+    assert not Account.objects.exists()
+    pending = PendingRegistration.objects.get()
+    assert pending.phone == PHONE
+    # The password is hashed at once and is nowhere in the clear.
+    assert pending.password_hash.startswith("argon2")
+    assert password not in str(pending.data) and password not in pending.password_hash
+    assert pending.expires_at == START + datetime.timedelta(minutes=30)
+    [sms] = sms_to(PHONE)
+    assert "Код для регистрации" in sms.body and re.search(r"\b\d{6}\b", sms.body)
+    confirm_page = client.get("/register/confirm/")
+    assert "+7 916 ***-**-67" in page(confirm_page)
+    # Nobody is logged in half-way.
+    assert client.get("/").status_code == 302
+
+
+def test_correct_code_creates_the_account_with_normalised_values(client, form, password, clock):
+    start(client, form)
+    response = confirm(client, latest_code())
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?login_hint=%2B79161234567"
+
+    account = Account.objects.get()
+    assert (account.last_name, account.first_name, account.middle_name) == (
+        "Петрова",
+        "Ольга",
+        "Ивановна",
+    )
+    assert account.birth_date == datetime.date(1985, 3, 14)
+    assert account.phone == PHONE
+    assert account.snils == "11223344595"
+    assert account.inn == "500100732259"
+    assert account.passport == "4509123456"
+    assert account.email == "Petrova@example.ru"
+    assert account.email_confirmed is False
+    assert account.level == Level.SIMPLIFIED
+    assert account.must_change_password is False
+    assert account.check_password(password)
+
+    check = RegistryCheck.objects.get(account=account)
+    assert check.status == RegistryCheck.Status.PENDING
+    assert AuditEvent.objects.filter(action="account.registered", subject_id=str(account.pk))
+    assert "учётная запись создана" in sms_to(PHONE)[-1].body
+    assert Message.objects.filter(channel="email", recipient="Petrova@example.ru").exists()
+    assert not PendingRegistration.objects.exists()
+
+    # Not logged in: every login is password + code. The login page says so and has the
+    # phone filled in.
+    login_page = client.get(response["Location"])
+    assert "_auth_user_id" not in client.session
+    assert "Учётная запись создана" in page(login_page)
+    assert 'value="+79161234567"' in page(login_page)
+
+
+def test_optional_fields_may_stay_empty(client, form, clock):
+    form.update(middle_name="", inn="", email="")
+    start(client, form)
+    confirm(client, latest_code())
+    account = Account.objects.get()
+    assert (account.middle_name, account.inn, account.email) == ("", "", None)
+    assert not Message.objects.filter(channel="email").exists()
+
+
+def test_error_is_shown_next_to_the_field_and_in_the_summary(client, form):
+    form["snils"] = "112-233-445 96"
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert "не сходится контрольное число" in field_error(response, "snils")
+    assert summary_links(response) == ["id_snils"]
+    assert 'class="error-summary"' in page(response)
+    # What was typed stays in the form (except passwords).
+    assert re.search(r'value="\s*Петрова\s*"', page(response))
+    assert form["password1"] not in page(response)
+    assert not PendingRegistration.objects.exists() and not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("last_name", "Укажите фамилию"),
+        ("first_name", "Укажите имя"),
+        ("birth_date", "Укажите дату рождения"),
+        ("snils", "Укажите СНИЛС"),
+        ("passport", "Укажите серию и номер паспорта"),
+        ("phone", "Укажите номер мобильного телефона"),
+        ("password1", "Придумайте пароль"),
+        ("agree", "примите пользовательское соглашение"),
+    ],
+)
+def test_required_fields(client, form, field, message):
+    form.pop(field)
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert message in field_error(response, field)
+    assert f"id_{field}" in summary_links(response)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("birth_date", "31.02.1985", "дд.мм.гггг"),
+        ("birth_date", "14.03.2099", "в прошлом"),
+        ("birth_date", "01.01.2020", "с 14 лет"),
+        ("birth_date", "01.01.1890", "год рождения"),
+        ("inn", "500100732250", "контрольные цифры"),
+        ("passport", "4509 12345", "4 цифры"),
+        ("phone", "+7 495 123-45-67", "не номер мобильного"),
+        ("phone", "+44 7911 123456", "российского"),
+        ("email", "petrova@", "адрес электронной почты"),
+        ("first_name", "Ольга2", "только буквы"),
+    ],
+)
+def test_invalid_values_are_explained(client, form, field, typed, message):
+    form[field] = typed
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert message in field_error(response, field)
+
+
+def test_birth_date_from_a_date_picker_is_accepted(client, form, clock):
+    form["birth_date"] = "1985-03-14"
+    start(client, form)
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1!", "слишком короткий"),
+        ("password123", "заглавную букву"),
+        ("Password1!", "широко распространён"),
+        ("Петрова#2026x", "имя или фамилию"),
+        ("Qw!14031985zz", "дату рождения"),
+        ("Zx!11223344595", "номера документов"),
+    ],
+)
+def test_password_policy_with_the_persons_own_data(client, form, password, message):
+    form.update(password1=password, password2=password)
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert message in field_error(response, "password1").lower()
+
+
+def test_passwords_must_match(client, form):
+    form["password2"] = form["password1"] + "x"
+    response = client.post("/register/", form)
+    assert "Пароли не совпадают" in field_error(response, "password2")
+
+
+def test_snils_or_email_of_another_account_is_refused(client, form, make_account):
+    make_account(snils="11223344595", email="petrova@example.ru", phone="+79160000099")
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert "уже есть" in field_error(response, "snils")
+    # E-mail addresses differing only in case are the same mailbox.
+    assert "уже указан" in field_error(response, "email")
+
+
+# --- The code step ----------------------------------------------------------------------
+
+
+def test_wrong_code_says_how_many_tries_are_left(client, form, clock):
+    start(client, form)
+    response = confirm(client, wrong(latest_code()))
+    assert response.status_code == 400
+    assert "Неверный код. Осталось 2 попытки." in field_error(response, "code")
+    assert not Account.objects.exists()
+
+
+def test_malformed_code_is_refused_without_using_a_try(client, form, clock):
+    start(client, form)
+    response = confirm(client, "12ab")
+    assert "6 цифр" in field_error(response, "code")
+    response = confirm(client, wrong(latest_code()))
+    assert "Осталось 2 попытки" in field_error(response, "code")
+
+
+def test_three_wrong_tries_burn_the_code(client, form, clock):
+    start(client, form)
+    code = latest_code()
+    for _ in range(2):
+        confirm(client, wrong(code))
+    response = confirm(client, wrong(code))
+    assert "слишком много раз" in field_error(response, "code")
+    response = confirm(client, code)
+    assert response.status_code == 400
+    assert "Запросите новый код" in field_error(response, "code")
+    assert not Account.objects.exists()
+
+
+def test_code_expires_after_five_minutes(client, form, clock):
+    start(client, form)
+    code = latest_code()
+    clock.shift(datetime.timedelta(minutes=5, seconds=1))
+    response = confirm(client, code)
+    assert "Срок действия кода истёк" in field_error(response, "code")
+    assert not Account.objects.exists()
+
+
+def test_code_just_before_five_minutes_still_works(client, form, clock):
+    start(client, form)
+    code = latest_code()
+    clock.shift(datetime.timedelta(minutes=4, seconds=59))
+    assert confirm(client, code).status_code == 302
+    assert Account.objects.count() == 1
+
+
+def test_resend_not_before_60_seconds(client, form, clock):
+    start(client, form)
+    first = latest_code()
+    clock.shift(datetime.timedelta(seconds=30))
+    response = client.post("/register/confirm/resend/", follow=True)
+    assert "Новый код можно запросить через 31 с." in page(response)
+    assert len(sms_to(PHONE)) == 1
+
+    clock.shift(datetime.timedelta(seconds=31))
+    response = client.post("/register/confirm/resend/", follow=True)
+    assert "Мы отправили новый код" in page(response)
+    assert len(sms_to(PHONE)) == 2
+    second = latest_code()
+    if second != first:
+        # The newer code replaces the older one.
+        assert confirm(client, first).status_code == 400
+    assert confirm(client, second).status_code == 302
+
+
+def test_at_most_five_codes_per_phone_per_hour(client, form, clock):
+    start(client, form)
+    for _ in range(4):
+        clock.shift(datetime.timedelta(seconds=61))
+        client.post("/register/confirm/resend/")
+    assert len(sms_to(PHONE)) == 5
+    clock.shift(datetime.timedelta(seconds=61))
+    response = client.post("/register/confirm/resend/", follow=True)
+    assert len(sms_to(PHONE)) == 5
+    # 305 s after the first code: the next one is possible in 3600 - 305 s, about 55 min.
+    assert "Новый код можно запросить через 55 мин." in page(response)
+    # Starting the form over does not get round the limit either.
+    client.post("/register/", form)
+    assert len(sms_to(PHONE)) == 5
+    # An hour after the first code (the half-hour registration has lapsed by then).
+    clock.shift(datetime.timedelta(minutes=55))
+    start(client, form)
+    assert len(sms_to(PHONE)) == 6
+
+
+def test_pending_registration_expires_after_30_minutes(client, form, clock):
+    start(client, form)
+    clock.shift(datetime.timedelta(minutes=31))
+    response = client.get("/register/confirm/", follow=True)
+    assert response.redirect_chain[-1][0] == "/register/"
+    assert "Время на регистрацию истекло" in page(response)
+
+
+def test_a_used_code_cannot_be_replayed(client, form, clock):
+    start(client, form)
+    code = latest_code()
+    confirm(client, code)
+    response = confirm(client, code)
+    assert response.status_code == 302 and response["Location"] == "/register/"
+    assert Account.objects.count() == 1
+
+
+def test_change_data_brings_back_the_form_without_the_password(client, form, clock):
+    start(client, form)
+    response = client.get("/register/")
+    text = page(response)
+    assert 'value="Петрова"' in text and 'value="11223344595"' in text
+    assert 'value="14.03.1985"' in text
+    assert form["password1"] not in text
+
+
+def test_phone_of_an_existing_account_is_not_revealed(client, form, make_account, clock):
+    """Decision: a stranger sees exactly what a new person sees (the code page, the same
+    wrong-code messages); the number's owner gets an SMS saying someone tried, without a
+    code, so the registration can never complete."""
+    owner = make_account(phone=PHONE)
+    response = client.post("/register/", form)
+    assert response.status_code == 302 and response["Location"] == "/register/confirm/"
+    [sms] = sms_to(PHONE)
+    assert "кто-то начал регистрацию" in sms.body
+    assert not re.search(r"\d{6}", sms.body)
+    response = confirm(client, "123456")
+    assert "Неверный код. Осталось 2 попытки." in field_error(response, "code")
+    assert Account.objects.count() == 1
+    assert AuditEvent.objects.filter(
+        action="registration.phone_in_use", subject_id=str(owner.pk)
+    ).exists()
+
+
+def test_same_page_for_a_new_and_a_registered_phone(client, form, make_account, clock):
+    make_account(phone="+79161112233")
+    pages = []
+    for phone in ("+79161112233", "+79163334455"):
+        form.update(phone=phone, email="")
+        visitor = Client(HTTP_USER_AGENT=BROWSER_UA)
+        visitor.post("/register/", form)
+        text = page(visitor.get("/register/confirm/"))
+        pages.append(re.sub(r"\*\*-\d\d|csrfmiddlewaretoken\" value=\"[^\"]+", "", text))
+        clock.shift(datetime.timedelta(seconds=1))
+    assert pages[0] == pages[1]
+
+
+# --- Hostile input ----------------------------------------------------------------------
+
+
+def test_ten_megabyte_field_gets_a_4xx_and_no_registration(client, form):
+    form["last_name"] = "А" * (10 * 1024 * 1024)
+    response = client.post("/register/", form)
+    assert 400 <= response.status_code < 500
+    assert not PendingRegistration.objects.exists() and not Message.objects.exists()
+
+
+def test_too_long_value_is_a_form_error(client, form):
+    form["last_name"] = "А" * 61
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert "не больше 60 символов" in field_error(response, "last_name")
+
+
+def test_control_characters_are_refused(client, form):
+    form.update(first_name="Ол\x07га", snils="112\x00233 445 95")
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert field_error(response, "first_name") and field_error(response, "snils")
+
+
+def test_markup_in_a_name_is_refused_and_never_echoed_unescaped(client, form):
+    form["last_name"] = "<script>alert(1)</script>"
+    form["middle_name"] = "'; DROP TABLE accounts_account; --"
+    response = client.post("/register/", form)
+    assert response.status_code == 400
+    assert "только буквы" in field_error(response, "last_name")
+    assert "только буквы" in field_error(response, "middle_name")
+    assert "<script>alert(1)" not in page(response)
+    assert "&lt;script&gt;alert(1)" in page(response)
+    assert Account.objects.count() == 0
+
+
+def test_wrong_types_are_form_errors(client, form):
+    form.update(agree="maybe", birth_date=["14.03.1985", "01.01.1990"], code="x")
+    response = client.post("/register/", form)
+    assert response.status_code in (302, 400)
+    response = client.post("/register/confirm/", {"code": ["1", "2"]})
+    assert response.status_code in (302, 400)
+    assert not Account.objects.exists()
+
+
+def test_missing_csrf_token_is_refused():
+    strict = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER_UA)
+    response = strict.post("/register/", {"last_name": "Петрова"})
+    assert response.status_code == 403
+    assert not PendingRegistration.objects.exists()
+
+
+def test_no_partial_account_when_a_step_fails(client, form, clock):
+    start(client, form)
+    code = latest_code()
+    client.raise_request_exception = False
+    with mock.patch(
+        "egisz.idp.accounts.services.queue_registry_check", side_effect=RuntimeError("db gone")
+    ):
+        response = confirm(client, code)
+    assert response.status_code == 500
+    assert not Account.objects.exists()
+    assert not AuditEvent.objects.filter(action="account.registered").exists()
+    assert len(sms_to(PHONE)) == 1  # no welcome SMS
+    assert not Message.objects.filter(channel="email").exists()
+    # Everything rolled back, the use of the code included: it still works.
+    assert confirm(client, code).status_code == 302
+    assert Account.objects.count() == 1
+
+
+def test_a_lost_race_for_the_snils_leaves_a_clear_message(client, form, make_account, clock):
+    start(client, form)
+    # Someone else registered this СНИЛС while the code was on its way.
+    make_account(snils="11223344595", phone="+79160000098")
+    response = confirm(client, latest_code())
+    assert response.status_code == 302 and response["Location"] == "/register/"
+    assert "уже есть" in page(client.get("/register/"))
+    assert Account.objects.count() == 1
+
+
+def test_registration_attempts_are_throttled_per_ip(client, form, settings):
+    settings.REGISTER_IP_RATE = "3/m"
+    form["snils"] = "1"
+    statuses = [client.post("/register/", form).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+
+
+# --- E-mail confirmation ------------------------------------------------------------------
+
+
+def email_link(to: str = "Petrova@example.ru") -> str:
+    message = Message.objects.filter(channel="email", recipient=to).order_by("-id").first()
+    return re.search(r"http://testserver(/email/confirm/[\w-]+/)", message.body).group(1)
+
+
+def register(client, form) -> Account:
+    start(client, form)
+    confirm(client, latest_code())
+    return Account.objects.get()
+
+
+def test_email_link_confirms_the_address(client, form, clock):
+    account = register(client, form)
+    link = email_link()
+    landing = client.get(link)
+    assert landing.status_code == 200
+    assert "Petrova@example.ru" in page(landing)
+    account.refresh_from_db()
+    assert account.email_confirmed is False  # opening the link alone changes nothing
+    response = client.post(link)
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.email_confirmed is True
+    assert AuditEvent.objects.filter(action="email.confirmed", subject_id=str(account.pk))
+    # A link works once.
+    assert client.post(link).status_code == 400
+
+
+def test_wrong_or_expired_email_link_does_not_confirm(client, form, clock):
+    account = register(client, form)
+    assert client.get("/email/confirm/not-a-real-token/").status_code == 404
+    assert client.post("/email/confirm/not-a-real-token/").status_code == 400
+    assert client.post("/email/confirm/" + "x" * 500 + "/").status_code == 400
+    link = email_link()
+    clock.shift(datetime.timedelta(hours=24, seconds=1))
+    assert client.get(link).status_code == 404
+    assert client.post(link).status_code == 400
+    account.refresh_from_db()
+    assert account.email_confirmed is False
+
+
+def test_confirm_email_again_from_the_account_page(client, form, clock):
+    account = register(client, form)
+    old_link = email_link()
+    client.force_login(account)
+    home = client.get("/")
+    assert "не подтверждена" in page(home) and "Подтвердить почту" in page(home)
+
+    response = client.post("/account/email/send/", follow=True)
+    assert "Новое можно запросить через" in page(response)  # the first mail is a second old
+    clock.shift(datetime.timedelta(seconds=61))
+    response = client.post("/account/email/send/", follow=True)
+    assert "Мы отправили письмо со ссылкой" in page(response)
+    new_link = email_link()
+    assert new_link != old_link
+    # The older link stopped working when the new one was sent.
+    assert client.post(old_link).status_code == 400
+    assert client.post(new_link).status_code == 302
+    account.refresh_from_db()
+    assert account.email_confirmed is True
+    assert "Подтвердить почту" not in page(client.get("/"))
+    assert EmailConfirmation.objects.filter(account=account).count() == 2
+
+
+def test_email_link_for_an_address_changed_since_does_not_confirm(client, form, clock):
+    account = register(client, form)
+    link = email_link()
+    Account.objects.filter(pk=account.pk).update(email="other@example.ru")
+    assert client.post(link).status_code == 400
+    account.refresh_from_db()
+    assert account.email_confirmed is False
+
+
+# --- The account page -------------------------------------------------------------------
+
+
+def test_account_page_shows_the_data_level_and_check(client, form, clock):
+    account = register(client, form)
+    client.force_login(account)
+    response = client.get("/")
+    assert response.status_code == 200
+    text = page(response)
+    assert "Петрова Ольга Ивановна" in text
+    assert "14.03.1985" in text
+    assert "112-233-445 95" in text
+    assert "**** **3456" in text and "4509123456" not in text and "4509 123456" not in text
+    assert "+7 916 123-45-67" in text
+    assert "Ваша учётная запись — упрощённая." in text
+    assert "проверяется" in text
+    assert "центр обслуживания" in text  # how to go further is explained
+
+
+def test_account_page_needs_a_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_other_methods_are_refused(client):
+    assert client.put("/register/").status_code == 405
+    assert client.get("/register/confirm/resend/").status_code == 405
+    assert client.delete("/email/confirm/abc/").status_code == 405
+
+
+def test_an_empty_code_submission_says_what_is_missing(client, form, clock):
+    start(client, form)
+    response = client.post("/register/confirm/", {})
+    assert response.status_code == 400
+    assert "Введите код из SMS" in field_error(response, "code")
