@@ -1,6 +1,9 @@
 """Response headers and browser checks that every page of both sites gets."""
 
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
 from django.template.response import TemplateResponse
+from django.utils import translation
 from user_agents import parse as parse_user_agent
 
 # No inline script or style anywhere: templates load /static files only.
@@ -83,3 +86,17 @@ class UnsupportedBrowserMiddleware:
             return self.get_response(request)
         response = TemplateResponse(request, "errors/unsupported_browser.html", status=200)
         return response.render()
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Russian unless the person picked another language with the switch in the header.
+
+    The browser's Accept-Language is deliberately ignored: a citizen whose browser happens
+    to be set to English still gets the portal in Russian until they choose otherwise.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
