@@ -47,6 +47,11 @@ test: install-dev browser
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/common tests/idp
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/e2e
 
+# Full logins per second per core against gunicorn + PostgreSQL, next to Argon2id hashes per
+# second on one core (see bench/README.md). Recreates EGISZ_BENCH_DATABASE_URL.
+bench-login: install-dev
+	$(BIN)/python bench/login.py
+
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/base.txt pyproject.toml
