@@ -120,8 +120,13 @@ def cache_from_env(site: str) -> dict:
     }
 
 
-# Sessions: stored in the database, read through the cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions: in Redis when there is one (no database writes per request), otherwise in the
+# database read through the cache. Either way every process of the site sees them.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cache"
+    if env_str("EGISZ_REDIS_URL")
+    else "django.contrib.sessions.backends.cached_db"
+)
 HTTPS = env_bool("EGISZ_HTTPS", not DEMO)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -12,6 +12,8 @@ class OneTimeCode(models.Model):
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     # Set when the code is used, replaced by a newer one, or burnt by wrong tries.
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set only when the right code was entered: such a code does not hold back the next.
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["target", "purpose", "-created_at"], name="code_recent")]

@@ -68,25 +68,30 @@ def _hash(purpose: str, target: str, code: str) -> str:
 
 
 def seconds_until_resend(*, purpose: str, target: str) -> int:
-    """0 when a new code may be sent now, otherwise the seconds to wait."""
+    """0 when a new code may be sent now, otherwise the seconds to wait.
+
+    The resend interval counts from the last code for this purpose unless that code was
+    used: someone who just logged in and logs in again gets a code at once. The hourly
+    limit counts every code sent to the target. One query answers both.
+    """
     now = timezone.now()
-    last = (
-        OneTimeCode.objects.filter(purpose=purpose, target=target)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if last is not None and now < last + resend_interval():
-        return int((last + resend_interval() - now).total_seconds()) + 1
-    hour_ago = now - timedelta(hours=1)
+    per_hour = _setting("OTP_MAX_PER_HOUR", 5)
     recent = list(
-        OneTimeCode.objects.filter(target=target, created_at__gt=hour_ago)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
+        OneTimeCode.objects.filter(target=target, created_at__gt=now - timedelta(hours=1))
+        .order_by("-created_at")
+        .values_list("purpose", "created_at", "used_at")[:per_hour]
     )
-    if len(recent) >= _setting("OTP_MAX_PER_HOUR", 5):
-        return int((recent[0] + timedelta(hours=1) - now).total_seconds()) + 1
-    return 0
+    waits = [0]
+    last_same = next((row for row in recent if row[0] == purpose), None)
+    if last_same is not None and last_same[2] is None:
+        waits.append(_seconds_left(last_same[1] + resend_interval(), now))
+    if len(recent) >= per_hour:
+        waits.append(_seconds_left(recent[-1][1] + timedelta(hours=1), now))
+    return max(waits)
+
+
+def _seconds_left(moment, now) -> int:
+    return int((moment - now).total_seconds()) + 1 if moment > now else 0
 
 
 def _open_new_code(*, purpose: str, target: str) -> str:
@@ -149,8 +154,8 @@ def check_code(*, purpose: str, target: str, code: str) -> CheckResult:
         return CheckResult(Check.EXPIRED)
     digits = "".join(ch for ch in (code or "")[:32] if ch.isdigit())
     if hmac.compare_digest(record.code_hash, _hash(purpose, target, digits)):
-        record.closed_at = now
-        record.save(update_fields=["closed_at"])
+        record.closed_at = record.used_at = now
+        record.save(update_fields=["closed_at", "used_at"])
         return CheckResult(Check.OK)
     record.failed_attempts += 1
     update = ["failed_attempts"]

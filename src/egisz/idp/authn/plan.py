@@ -20,13 +20,15 @@ class LoginPlan:
     started_at: str
     next_url: str
     factor: str
+    # Whether an authenticator app is enrolled, known from the password step.
+    has_app: bool = False
 
     def expired(self) -> bool:
         return timezone.now() - datetime.fromisoformat(self.started_at) > PLAN_TTL
 
 
-def start(request, *, account_id: int, next_url: str, factor: str) -> LoginPlan:
-    plan = LoginPlan(account_id, timezone.now().isoformat(), next_url, factor)
+def start(request, *, account_id: int, next_url: str, factor: str, has_app: bool) -> LoginPlan:
+    plan = LoginPlan(account_id, timezone.now().isoformat(), next_url, factor, has_app)
     request.session[SESSION_KEY] = asdict(plan)
     return plan
 

@@ -168,8 +168,9 @@ class FactorResult:
 def check_second_factor(
     *, account: Account, factor: Factor, code: str, meta: RequestMeta
 ) -> FactorResult:
-    """Check the one-time code of the second step; failures count towards the lockout."""
-    account.refresh_from_db(fields=["locked_until"])
+    """Check the one-time code of the second step; failures count towards the lockout.
+
+    ``account`` must be freshly loaded in this request (its lock is read from it)."""
     if account.is_locked():
         return FactorResult(False, locked_until=account.locked_until)
     message = _("Неверный код.")
@@ -197,21 +198,27 @@ def check_second_factor(
 def complete_login(*, account: Account, factor: Factor, meta: RequestMeta, device_id: str) -> bool:
     """Record a successful two-step login. Returns True if the browser is new to the account
     (the owner has then been told)."""
-    Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
+    # last_login is set here rather than by Django's user_logged_in receiver (disconnected
+    # in AuthnConfig.ready): one UPDATE for the whole account row.
+    now = timezone.now()
+    Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None, last_login=now)
+    first_login = account.last_login is None
+    account.last_login = now
     method = FACTOR_METHOD[factor]
     _journal(account, meta, method, LoginAttempt.Result.SUCCESS)
     record_event(action="login.success", meta=meta, subject=account, method=method.value)
     if factor is Factor.RECOVERY:
         record_event(action="mfa.recovery_code_used", meta=meta, subject=account)
     device_hash = hashlib.sha256(device_id.encode()).hexdigest()
-    known, created = KnownBrowser.objects.get_or_create(account=account, device_hash=device_hash)
-    if not created:
-        KnownBrowser.objects.filter(pk=known.pk).update(last_seen=timezone.now())
+    if KnownBrowser.objects.filter(account=account, device_hash=device_hash).update(last_seen=now):
         return False
-    if account.last_login is not None:  # the very first login is not «a new browser»
-        _notify_new_browser(account, meta)
-        return True
-    return False
+    KnownBrowser.objects.bulk_create(
+        [KnownBrowser(account=account, device_hash=device_hash)], ignore_conflicts=True
+    )
+    if first_login:  # the very first login is not «a new browser»
+        return False
+    _notify_new_browser(account, meta)
+    return True
 
 
 def _notify_new_browser(account: Account, meta: RequestMeta) -> None:

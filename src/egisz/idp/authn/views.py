@@ -70,8 +70,11 @@ def login_view(request):
         form.add_error(None, _("Неверный логин или пароль"))
         return render(request, "authn/login.html", context, status=401)
     account = result.account
-    factor = Factor.TOTP if totp.active_device(account) else Factor.SMS
-    login_plan.start(request, account_id=account.pk, next_url=next_url, factor=factor.value)
+    has_app = totp.active_device(account) is not None
+    factor = Factor.TOTP if has_app else Factor.SMS
+    login_plan.start(
+        request, account_id=account.pk, next_url=next_url, factor=factor.value, has_app=has_app
+    )
     if factor is Factor.SMS:
         _send_sms_code(request, account)
     return redirect("authn:code")
@@ -107,7 +110,7 @@ def code_view(request):
         "form": form,
         "factor": factor.value,
         "masked_phone": mask_phone(account.phone),
-        "has_app": totp.active_device(account) is not None,
+        "has_app": plan.has_app,
         "wait_seconds": request.session.pop("egisz_code_wait", 0),
     }
     if request.method != "POST":
@@ -168,7 +171,7 @@ def switch_factor(request, factor: str):
         chosen = Factor(factor)
     except ValueError:
         return redirect("authn:code")
-    if chosen in (Factor.TOTP, Factor.RECOVERY) and totp.active_device(account) is None:
+    if chosen in (Factor.TOTP, Factor.RECOVERY) and not plan.has_app:
         return redirect("authn:code")
     plan.factor = chosen.value
     login_plan.save(request, plan)
