@@ -107,7 +107,7 @@ def cache_from_env(site: str) -> dict:
     if redis_url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "egisz.common.redis_cache.PooledRedisCache",
                 "LOCATION": redis_url,
                 "KEY_PREFIX": f"egisz:{site}",
             }
