@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 EGISZ := $(BIN)/egisz
 export EGISZ_IDP_PORT ?= 8000
 
-.PHONY: run test install install-dev lock lint format bench-login browser clean
+.PHONY: run test install install-dev lock lint format messages bench-login browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/base.txt pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.txt pyproject.toml
+
+# Refresh the translation catalogues after changing user-visible text, then translate the
+# new English entries and compile (the compiled .mo files are committed).
+messages: install-dev
+	cd src/egisz && EGISZ_DEMO=1 ../../$(EGISZ) idp makemessages -l en -l ru --no-location --no-obsolete
+	cd src/egisz && EGISZ_DEMO=1 ../../$(EGISZ) idp compilemessages
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -198,9 +198,6 @@ def idp(chromium_path, tmp_path_factory) -> IdpServer:
         EGISZ_DEMO="1",
         EGISZ_DATA_DIR=str(data_dir),
         EGISZ_IDP_PORT=str(port),
-        # A person logging in on a second device right after the first waits for this
-        # interval before a new code is sent; the interval itself is tested in tests/idp.
-        EGISZ_OTP_RESEND_SECONDS="3",
         PYTHONUNBUFFERED="1",
     )
     database = None
