@@ -29,6 +29,7 @@ from egisz.idp.accounts.models import (
     PendingRegistration,
     RegistryCheck,
 )
+from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.accounts.registry import RegistryUnavailable, describe_mismatch, registry_backend
 
 logger = logging.getLogger(__name__)
@@ -75,13 +76,6 @@ class PersonData:
         values = {name: data.get(name, "") for name in cls.__dataclass_fields__}
         values["birth_date"] = date.fromisoformat(data["birth_date"])
         return cls(**values)
-
-
-def _notify(account: Account, *, text: str, subject: str) -> None:
-    """SMS always; e-mail too once the address is confirmed."""
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=subject, body=text)
 
 
 # --- Registration ---------------------------------------------------------------------
@@ -422,7 +416,7 @@ def _registry_verified(check: RegistryCheck, account: Account) -> None:
         )
     else:
         text = _("Госуслуги: СНИЛС и паспорт проверены в государственном реестре.")
-    _notify(account, text=text, subject=_("Данные проверены"))
+    notify_owner(account, text=text, subject=_("Данные проверены"))
 
 
 def _registry_rejected(check: RegistryCheck, account: Account, reason: str) -> None:
@@ -437,7 +431,7 @@ def _registry_rejected(check: RegistryCheck, account: Account, reason: str) -> N
         "Госуслуги: данные учётной записи не прошли проверку в реестре. %(why)s "
         "Исправьте их в личном кабинете, и мы проверим снова."
     ) % {"why": describe_mismatch(reason)}
-    _notify(account, text=text, subject=_("Данные не прошли проверку"))
+    notify_owner(account, text=text, subject=_("Данные не прошли проверку"))
 
 
 def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
@@ -454,7 +448,7 @@ def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
             success=False,
             attempts=check.attempts,
         )
-        _notify(
+        notify_owner(
             account,
             text=_(
                 "Госуслуги: не удалось проверить СНИЛС и паспорт — реестр долго не отвечал. "
@@ -474,7 +468,7 @@ def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
     )
     if check.attempts == 1:
         # Told once, not at every retry.
-        _notify(
+        notify_owner(
             account,
             text=_(
                 "Госуслуги: проверка СНИЛС и паспорта задерживается — реестр временно "

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egisz.common.audit.services import record_event
-from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import RequestMeta
+from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.authn import sessions
 
 
@@ -84,9 +84,7 @@ def set_new_password(
         "Госуслуги: пароль вашей учётной записи изменён. Если это сделали не вы, "
         "срочно восстановите доступ и обратитесь в службу поддержки."
     )
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=_("Пароль изменён"), body=text)
+    notify_owner(account, subject=_("Пароль изменён"), text=text)
 
 
 def change_temporary_password(*, account, new_password: str, request) -> None:

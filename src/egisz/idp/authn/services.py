@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
-from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
+from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.authn import totp
 from egisz.idp.authn.identify import find_account, normalized_key
 from egisz.idp.authn.models import KnownBrowser, LoginAttempt, Method
@@ -132,9 +132,7 @@ def register_failure(*, account: Account, meta: RequestMeta, stage: str) -> date
         "Госуслуги: после %(n)d неудачных попыток входа учётная запись заблокирована до "
         "%(until)s (МСК). Если это были не вы, смените пароль."
     ) % {"n": settings.LOCKOUT_THRESHOLD, "until": until_text}
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=_("Учётная запись временно заблокирована"), body=text)
+    notify_owner(account, subject=_("Учётная запись временно заблокирована"), text=text)
     return account.locked_until
 
 
@@ -235,9 +233,7 @@ def _notify_new_browser(account: Account, meta: RequestMeta) -> None:
         "ip": meta.ip or "—",
         "when": when,
     }
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=_("Вход с нового устройства"), body=text)
+    notify_owner(account, subject=_("Вход с нового устройства"), text=text)
     record_event(action="login.new_browser", meta=meta, subject=account)
 
 

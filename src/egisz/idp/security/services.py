@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
-from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
+from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.authn import sessions, totp
 from egisz.idp.authn.models import AccountSession, RecoveryCode, TotpDevice
 from egisz.idp.authn.passwords import set_new_password
@@ -184,7 +184,7 @@ def confirm_totp(*, account: Account, code: str, meta: RequestMeta) -> list[str]
     device.save(update_fields=["confirmed_at"])
     recovery_codes = totp.issue_recovery_codes(account)
     record_event(action="mfa.totp_enabled", meta=meta, subject=account)
-    _notify(
+    notify_owner(
         account,
         subject=_("Подключено приложение-аутентификатор"),
         text=_(
@@ -203,7 +203,7 @@ def disable_totp(*, account: Account, meta: RequestMeta) -> None:
     TotpDevice.objects.filter(account=account).delete()
     RecoveryCode.objects.filter(account=account).delete()
     record_event(action="mfa.totp_disabled", meta=meta, subject=account)
-    _notify(
+    notify_owner(
         account,
         subject=_("Приложение-аутентификатор отключено"),
         text=_(
@@ -220,7 +220,7 @@ def reissue_recovery_codes(*, account: Account, meta: RequestMeta) -> list[str]:
         raise NotEnabled
     recovery_codes = totp.issue_recovery_codes(account)
     record_event(action="mfa.recovery_codes_issued", meta=meta, subject=account)
-    _notify(
+    notify_owner(
         account,
         subject=_("Новые резервные коды"),
         text=_(
@@ -229,9 +229,3 @@ def reissue_recovery_codes(*, account: Account, meta: RequestMeta) -> list[str]:
         ),
     )
     return recovery_codes
-
-
-def _notify(account: Account, *, subject: str, text: str) -> None:
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=subject, body=text)

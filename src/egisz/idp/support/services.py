@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from egisz.common.audit.services import record_event
-from egisz.common.outbox.services import queue_email, queue_sms
+from egisz.common.outbox.services import queue_sms
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account, IdentityConfirmation, Level
+from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.accounts.services import (
     AccountError,
     PersonData,
@@ -69,9 +70,7 @@ def confirm_identity(
         "подтверждённая. Если вы не обращались за подтверждением, сразу сообщите в службу "
         "поддержки."
     ) % {"method": confirmation.get_method_display()}
-    queue_sms(phone=account.phone, text=text)
-    if account.email and account.email_confirmed:
-        queue_email(to=account.email, subject=_("Личность подтверждена"), body=text)
+    notify_owner(account, subject=_("Личность подтверждена"), text=text)
     return confirmation
 
 
