@@ -43,7 +43,7 @@ browser:
 test: install-dev browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	EGISZ_DEMO=1 $(EGISZ) idp makemigrations --check --dry-run
+	EGISZ_DEMO=1 EGISZ_IDP_DATABASE_URL= $(EGISZ) idp makemigrations --check --dry-run
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/common tests/idp
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/e2e
 
