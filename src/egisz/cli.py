@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     head, rest = args[0], args[1:]
     if head in SITES:
-        site, command_args = head, rest
+        # `egisz idp rotate-keys` runs the Django command rotate_keys.
+        site = head
+        command_args = [rest[0].replace("-", "_"), *rest[1:]] if rest else []
     elif head in PROJECT_COMMANDS:
         site, command = PROJECT_COMMANDS[head]
         command_args = [command, *rest]

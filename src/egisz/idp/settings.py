@@ -6,6 +6,7 @@ from egisz.common.settings import (
     COMMON_APPS,
     COMMON_MIDDLEWARE_HEAD,
     COMMON_MIDDLEWARE_TAIL,
+    DEMO,
     cache_from_env,
     database_from_env,
 )
@@ -23,6 +24,8 @@ INSTALLED_APPS = [
     "egisz.idp.authn",
     "egisz.idp.security",
     "egisz.idp.support",
+    "oauth2_provider",
+    "egisz.idp.oidc",
 ]
 
 MIDDLEWARE = [
@@ -112,3 +115,41 @@ WORKER_TASKS = [
     "egisz.common.outbox.services.deliver_due",
     "egisz.idp.accounts.services.run_registry_checks",
 ]
+
+# OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
+# The issuer is the public address of the IdP, without a trailing slash.
+OIDC_ISSUER = env_str("EGISZ_IDP_ISSUER", f"http://127.0.0.1:{PORT}")
+# DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
+    "OAUTH2_VALIDATOR_CLASS": "egisz.idp.oidc.validators.EgiszValidator",
+    "SCOPES_BACKEND_CLASS": "egisz.idp.oidc.scopes.EgiszScopes",
+    # Required for public clients, accepted from confidential ones: see
+    # EgiszValidator.is_pkce_required.
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_ACCESS_TOKEN_SECONDS", 600),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_ID_TOKEN_SECONDS", 600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["public", "pairwise"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO else ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+}

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("egisz.idp.accounts.urls")),
     path("", include("egisz.idp.authn.urls")),
     path("", include("egisz.idp.security.urls")),
+    path("", include("egisz.idp.oidc.urls")),
     path("support/", admin.site.urls),
     path("", include("egisz.common.outbox.urls")),
 ]

@@ -1,0 +1,90 @@
+"""The signing key store: RS256 and ES256 keys with rotation, on joserfc."""
+
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from egisz.common.crypto import decrypt_text, encrypt_text
+from egisz.idp.oidc.models import SigningKey
+
+RSA_BITS = 2048
+
+
+def _generate(algorithm: str, kid: str):
+    parameters = {"kid": kid, "alg": algorithm, "use": "sig"}
+    if algorithm == SigningKey.Algorithm.ES256:
+        return ECKey.generate_key("P-256", parameters=parameters, private=True)
+    return RSAKey.generate_key(RSA_BITS, parameters=parameters, private=True)
+
+
+def _load(record: SigningKey):
+    return _parse(record.kid, record.algorithm, record.encrypted_private_key)
+
+
+@lru_cache(maxsize=32)
+def _parse(kid: str, algorithm: str, encrypted_private_key: str):
+    # Decrypting and parsing a PEM costs more than signing: do it once per process.
+    parameters = {"kid": kid, "alg": algorithm, "use": "sig"}
+    pem = decrypt_text(encrypted_private_key).encode()
+    if algorithm == SigningKey.Algorithm.ES256:
+        return ECKey.import_key(pem, parameters=parameters)
+    return RSAKey.import_key(pem, parameters=parameters)
+
+
+def publication_period() -> timedelta:
+    """How long a retired key stays in the JWKS: past the life of anything it signed."""
+    longest = max(
+        settings.OAUTH2_PROVIDER["ID_TOKEN_EXPIRE_SECONDS"],
+        settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"],
+    )
+    return timedelta(seconds=longest + 300)
+
+
+@transaction.atomic
+def rotate(algorithm: str) -> SigningKey:
+    """Add a new key for ``algorithm`` and make it the signing key; the previous one is
+    retired (still published, no longer signing)."""
+    now = timezone.now()
+    SigningKey.objects.select_for_update().filter(
+        algorithm=algorithm, retired_at__isnull=True
+    ).update(retired_at=now)
+    kid = f"{algorithm.lower()}-{now:%Y%m%d}-{secrets.token_hex(4)}"
+    key = _generate(algorithm, kid)
+    return SigningKey.objects.create(
+        kid=kid,
+        algorithm=algorithm,
+        encrypted_private_key=encrypt_text(key.as_pem(private=True).decode()),
+        created_at=now,
+    )
+
+
+def signing_key(algorithm: str):
+    """The current private key for ``algorithm`` (created on first use)."""
+    record = (
+        SigningKey.objects.filter(algorithm=algorithm, retired_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if record is None:
+        record = rotate(algorithm)
+    return _load(record)
+
+
+def published_records():
+    cutoff = timezone.now() - publication_period()
+    return SigningKey.objects.filter(Q(retired_at__isnull=True) | Q(retired_at__gt=cutoff))
+
+
+def public_jwks() -> dict:
+    return {"keys": [_load(record).as_dict(private=False) for record in published_records()]}
+
+
+def verification_keys() -> KeySet:
+    """Every published key, for checking tokens this provider signed."""
+    return KeySet([_load(record) for record in published_records()])

@@ -1,0 +1,114 @@
+"""What the OpenID Connect provider keeps beside django-oauth-toolkit's own tables.
+
+DOT's Application, Grant and token models are used as they are; the project's policy
+lives in side tables linked to them, so DOT's models and migrations stay standard.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
+
+
+class SigningKey(models.Model):
+    """A key that signs ID tokens (and JWT access tokens). Its private half is encrypted
+    with the field-encryption key; the public half stays in the JWKS until every token it
+    signed has expired."""
+
+    class Algorithm(models.TextChoices):
+        RS256 = "RS256", "RS256"
+        ES256 = "ES256", "ES256"
+
+    kid = models.CharField(max_length=64, unique=True)
+    algorithm = models.CharField(max_length=8, choices=Algorithm.choices)
+    encrypted_private_key = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when a newer key of the same algorithm takes over signing.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ключ подписи")
+        verbose_name_plural = _("ключи подписи")
+
+    def __str__(self):
+        return f"{self.algorithm} {self.kid}"
+
+
+class ClientProfile(models.Model):
+    """The project's policy for one DOT application (a partner service)."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    allowed_scopes = models.CharField(
+        _("разрешённые области доступа"),
+        max_length=500,
+        help_text=_("Через пробел, например: openid fullname birthdate snils"),
+    )
+    pairwise_subject = models.BooleanField(_("свой идентификатор гражданина"), default=False)
+    id_token_algorithm = models.CharField(
+        _("алгоритм подписи ID-токена"),
+        max_length=8,
+        choices=SigningKey.Algorithm.choices,
+        default=SigningKey.Algorithm.RS256,
+    )
+    description = models.CharField(_("описание для гражданина"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("настройки клиента")
+        verbose_name_plural = _("настройки клиентов")
+
+    def __str__(self):
+        return str(self.application)
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.allowed_scopes.split())
+
+
+class Consent(models.Model):
+    """A citizen's consent to hand the listed data to one client (152-ФЗ)."""
+
+    class Via(models.TextChoices):
+        SCREEN = "screen", _("на экране согласия")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    scopes = models.CharField(max_length=500)
+    given_at = models.DateTimeField(default=timezone.now)
+    given_via = models.CharField(max_length=16, choices=Via.choices, default=Via.SCREEN)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        indexes = [models.Index(fields=["account", "application"], name="consent_lookup")]
+
+    def __str__(self):
+        return f"{self.account_id} → {self.application_id}: {self.scopes}"
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.scopes.split())
+
+
+class AuthorizationContext(models.Model):
+    """How the citizen logged in when an authorization code was issued, carried to the ID
+    token (auth_time, amr, acr) and used to revoke tokens when a code is replayed."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE)
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    auth_time = models.DateTimeField()
+    amr = models.JSONField(default=list)
+    acr = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.application_id}/{self.account_id} at {self.auth_time:%Y-%m-%d %H:%M}"

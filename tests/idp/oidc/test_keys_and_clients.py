@@ -1,0 +1,121 @@
+"""Signing keys (rotation, publication) and the partner-client commands."""
+
+import datetime
+import io
+import json
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from joserfc import jwt
+
+from egisz.common.audit.models import AuditEvent
+from egisz.idp.oidc import keys
+from egisz.idp.oidc.models import ClientProfile, SigningKey
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def published_kids(client) -> set[str]:
+    return {key["kid"] for key in client.get("/.well-known/jwks.json").json()["keys"]}
+
+
+def test_jwks_publishes_rs256_and_es256_public_keys_only(client):
+    call_command("rotate_keys", stdout=io.StringIO())
+    response = client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    published = response.json()["keys"]
+    assert {key["alg"] for key in published} == {"RS256", "ES256"}
+    for key in published:
+        assert key["use"] == "sig" and key["kid"]
+        assert "d" not in key and "p" not in key  # no private parts
+    assert not SigningKey.objects.filter(encrypted_private_key__contains="PRIVATE KEY").exists()
+
+
+def test_a_token_signed_with_the_current_key_verifies_against_the_jwks(client):
+    for algorithm in ("RS256", "ES256"):
+        key = keys.signing_key(algorithm)
+        token = jwt.encode({"alg": algorithm, "kid": key.kid}, {"sub": "x"}, key)
+        decoded = jwt.decode(token, keys.verification_keys(), algorithms=[algorithm])
+        assert decoded.claims == {"sub": "x"}
+
+
+def test_rotation_makes_a_new_signing_key_and_keeps_the_old_one_until_its_tokens_expire(
+    client, settings
+):
+    lifetime = max(
+        settings.OAUTH2_PROVIDER["ID_TOKEN_EXPIRE_SECONDS"],
+        settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"],
+    )
+    with time_machine.travel(START, tick=False) as clock:
+        old = keys.signing_key("RS256").kid
+        out = io.StringIO()
+        call_command("rotate_keys", stdout=out)
+        new = keys.signing_key("RS256").kid
+        assert new != old and new in out.getvalue()
+        assert {old, new} <= published_kids(client)
+        clock.shift(datetime.timedelta(seconds=lifetime))
+        assert old in published_kids(client)  # a token it signed may still be valid
+        clock.shift(datetime.timedelta(seconds=301))
+        assert old not in published_kids(client) and new in published_kids(client)
+    assert AuditEvent.objects.filter(action="oidc.keys_rotated").exists()
+
+
+def test_create_client_prints_id_and_secret_and_list_clients_shows_it():
+    out = io.StringIO()
+    call_command(
+        "create_client",
+        "--name=Запись к врачу",
+        "--redirect-uri=https://partner.example/cb",
+        "--redirect-uri=https://partner.example/cb2",
+        "--scopes=openid fullname birthdate",
+        "--pairwise",
+        "--post-logout-uri=https://partner.example/bye",
+        stdout=out,
+    )
+    created = json.loads(out.getvalue())
+    assert created["client_id"] and len(created["client_secret"]) >= 40
+    profile = ClientProfile.objects.get(application__client_id=created["client_id"])
+    # Only the secret's hash is stored.
+    assert profile.application.client_secret != created["client_secret"]
+    out = io.StringIO()
+    call_command("list_clients", stdout=out)
+    listed = json.loads(out.getvalue().splitlines()[0])
+    assert listed["name"] == "Запись к врачу"
+    assert listed["redirect_uris"] == ["https://partner.example/cb", "https://partner.example/cb2"]
+    assert listed["scopes"] == ["openid", "fullname", "birthdate"]
+    assert listed["pairwise"] is True and listed["post_logout_uris"] == [
+        "https://partner.example/bye"
+    ]
+    assert "client_secret" not in listed
+
+
+def test_a_public_client_gets_no_secret():
+    out = io.StringIO()
+    call_command(
+        "create_client",
+        "--name=App",
+        "--redirect-uri=https://app.example/cb",
+        "--scopes=openid",
+        "--public",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["client_secret"] is None
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--scopes=openid bogus"], "Неизвестные области доступа: bogus"),
+        (["--scopes=openid", "--redirect-uri=javascript:alert(1)"], "недопустим"),
+        (["--scopes=openid", "--redirect-uri=https://a.example/cb#frag"], "недопустим"),
+    ],
+)
+def test_bad_client_definitions_are_refused(args, message):
+    base = ["--name=X"]
+    if not any(arg.startswith("--redirect-uri") for arg in args):
+        base.append("--redirect-uri=https://a.example/cb")
+    with pytest.raises(CommandError, match=message):
+        call_command("create_client", *base, *args, stdout=io.StringIO())
