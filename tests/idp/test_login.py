@@ -409,3 +409,22 @@ def test_session_has_an_absolute_lifetime(client, make_account, password):
             assert client.get("/").status_code == 200
         clock.shift(datetime.timedelta(minutes=14))
         assert client.get("/").status_code == 401
+
+
+def test_prompt_login_asks_a_logged_in_person_to_log_in_again(client, make_account, password):
+    account = make_account()
+    full_login(client, account, password)
+    assert client.get("/login/?next=/settings/journal/")["Location"] == "/settings/journal/"
+    response = client.get("/login/?prompt=login&next=/settings/journal/")
+    assert response.status_code == 200 and "Телефон, почта или СНИЛС" in response.content.decode()
+
+
+def test_the_session_remembers_how_the_login_happened(client, make_account, password):
+    account = make_account()
+    with time_machine.travel(START, tick=False):
+        full_login(client, account, password)
+    assert client.session["egisz_auth"] == {
+        "time": int(START.timestamp()),
+        "amr": ["pwd", "sms", "mfa"],
+        "level": "simplified",
+    }

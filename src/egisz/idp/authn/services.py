@@ -156,6 +156,14 @@ FACTOR_METHOD = {
 }
 
 
+# Authentication method references (RFC 8176) each way of logging in proves.
+FACTOR_AMR = {
+    Factor.SMS: ["pwd", "sms", "mfa"],
+    Factor.TOTP: ["pwd", "otp", "mfa"],
+    Factor.RECOVERY: ["pwd", "mfa"],
+}
+
+
 @dataclass(frozen=True)
 class FactorResult:
     ok: bool

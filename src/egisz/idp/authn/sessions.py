@@ -88,3 +88,21 @@ def keep_logged_in(request, account) -> None:
     AccountSession.objects.filter(session_key=old_key).update(
         session_key=request.session.session_key
     )
+
+
+AUTH_KEY = "egisz_auth"
+
+
+def remember_authentication(request, *, account, amr: list[str]) -> None:
+    """How and when this session's login happened, for relying parties (OpenID Connect
+    auth_time, amr, acr): read back with authentication_of(request)."""
+    request.session[AUTH_KEY] = {
+        "time": int(timezone.now().timestamp()),
+        "amr": amr,
+        "level": account.level,
+    }
+
+
+def authentication_of(request) -> dict | None:
+    value = request.session.get(AUTH_KEY)
+    return value if isinstance(value, dict) else None

@@ -45,8 +45,11 @@ def login_view(request):
     next_url = login_plan.safe_next(
         request, request.POST.get("next") or request.GET.get("next"), default_next
     )
+    # prompt=login (from an OpenID Connect client, or max_age) asks for a fresh login even
+    # when a session exists; the new login replaces it.
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(next_url)
+        if request.GET.get("prompt") != "login":
+            return redirect(next_url)
     form = LoginForm(
         request.POST or None, initial={"identifier": request.GET.get("login_hint", "")[:254]}
     )
@@ -145,6 +148,7 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
     login_plan.clear(request)
     login(request, account, backend="django.contrib.auth.backends.ModelBackend")
     mark_session_start(request)
+    sessions.remember_authentication(request, account=account, amr=services.FACTOR_AMR[factor])
     sessions.start_session(
         request=request, account=account, method=services.FACTOR_METHOD[factor], meta=meta
     )
