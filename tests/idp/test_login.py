@@ -423,8 +423,8 @@ def test_the_session_remembers_how_the_login_happened(client, make_account, pass
     account = make_account()
     with time_machine.travel(START, tick=False):
         full_login(client, account, password)
-    assert client.session["egisz_auth"] == {
-        "time": int(START.timestamp()),
-        "amr": ["pwd", "sms", "mfa"],
-        "level": "simplified",
-    }
+        assert client.session["egisz_auth"] == {
+            "time": int(START.timestamp()),
+            "amr": ["pwd", "sms", "mfa"],
+            "level": "simplified",
+        }

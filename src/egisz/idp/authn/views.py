@@ -47,9 +47,9 @@ def login_view(request):
     )
     # prompt=login (from an OpenID Connect client, or max_age) asks for a fresh login even
     # when a session exists; the new login replaces it.
-    if request.user.is_authenticated and request.method == "GET":
-        if request.GET.get("prompt") != "login":
-            return redirect(next_url)
+    fresh_login_asked = request.GET.get("prompt") == "login"
+    if request.user.is_authenticated and request.method == "GET" and not fresh_login_asked:
+        return redirect(next_url)
     form = LoginForm(
         request.POST or None, initial={"identifier": request.GET.get("login_hint", "")[:254]}
     )
