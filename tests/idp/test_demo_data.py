@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import password_validation
 from django.core.management import CommandError, call_command
+from oauth2_provider.models import get_application_model
 
 from egisz.common.audit.models import AuditEvent
 from egisz.common.identifiers import (
@@ -25,6 +26,7 @@ from egisz.idp.accounts.models import (
     RegistryCheck,
 )
 from egisz.idp.accounts.services import run_registry_checks
+from egisz.idp.oidc.demo import CABINET_CLIENT_ID, CABINET_CLIENT_SECRET, PARTNER_CLIENT_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +44,9 @@ def snapshot() -> dict:
         "confirmations": IdentityConfirmation.objects.count(),
         "checks": RegistryCheck.objects.count(),
         "audit": AuditEvent.objects.count(),
+        "clients": sorted(
+            get_application_model().objects.values_list("client_id", "client_secret")
+        ),
     }
 
 
@@ -160,3 +165,21 @@ def test_refuses_to_run_outside_demo_mode(settings):
     with pytest.raises(CommandError):
         load()
     assert not Account.objects.exists()
+
+
+def test_demo_clients_for_the_cabinet_and_a_public_partner():
+    load()
+    applications = get_application_model().objects.select_related("profile")
+    cabinet = applications.get(client_id=CABINET_CLIENT_ID)
+    partner = applications.get(client_id=PARTNER_CLIENT_ID)
+    assert cabinet.client_type == "confidential" and partner.client_type == "public"
+    assert cabinet.redirect_uris == "http://127.0.0.1:8001/sso/callback/"
+    assert (
+        cabinet.check_client_secret(CABINET_CLIENT_SECRET)
+        if hasattr(cabinet, "check_client_secret")
+        else cabinet.client_secret != CABINET_CLIENT_SECRET
+    )
+    assert "snils" in cabinet.profile.scope_set and partner.profile.scope_set == {
+        "openid",
+        "fullname",
+    }

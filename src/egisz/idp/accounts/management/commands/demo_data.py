@@ -43,6 +43,7 @@ from egisz.idp.accounts.models import (
     RegistryCheck,
 )
 from egisz.idp.accounts.registry import Mismatch
+from egisz.idp.oidc.demo import ensure_demo_clients
 from egisz.idp.support.services import SUPPORT_GROUP
 
 
@@ -180,11 +181,16 @@ class Command(BaseCommand):
             registry_added = self._registry()
             created = [spec.phone for spec in ACCOUNTS if self._account(spec)]
             self._confirmations()
+            clients_created = ensure_demo_clients()
         self.stdout.write(
             _("Демо-реестр: добавлено %(added)d, всего %(total)d.")
             % {"added": registry_added, "total": DemoRegistryRecord.objects.count()}
         )
         self.stdout.write(_("Учётные записи: добавлено %(n)d.") % {"n": len(created)})
+        self.stdout.write(
+            _("Клиенты OpenID Connect: добавлено %(n)d (%(ids)s).")
+            % {"n": len(clients_created), "ids": ", ".join(clients_created) or "—"}
+        )
         self._print_table()
 
     def _registry(self) -> int:
