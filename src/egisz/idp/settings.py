@@ -119,6 +119,9 @@ WORKER_TASKS = [
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
 # The issuer is the public address of the IdP, without a trailing slash.
 OIDC_ISSUER = env_str("EGISZ_IDP_ISSUER", f"http://127.0.0.1:{PORT}")
+# Key of pairwise subject identifiers; set it so that rotating the secret key does not
+# change every pairwise client's view of its citizens.
+OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
 # DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
@@ -131,6 +134,9 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_ACCESS_TOKEN_SECONDS", 600),
+    # Access tokens are RS256 JWTs (RFC 9068); refresh tokens stay opaque random strings.
+    "ACCESS_TOKEN_GENERATOR": "egisz.idp.oidc.access_tokens.generate",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "ID_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_ID_TOKEN_SECONDS", 600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("EGISZ_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
@@ -143,6 +149,7 @@ OAUTH2_PROVIDER = {
         "client_secret_post",
         "private_key_jwt",
     ],
+    # Post-logout URIs are matched as exact strings (egisz.idp.oidc.token_views.LogoutView).
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
@@ -152,4 +159,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    # Bearer tokens never in a URL; tokens stored only as checksums (a database copy
+    # holds no usable token). The latter needs REFRESH_TOKEN_GRACE_PERIOD_SECONDS = 0.
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }

@@ -119,3 +119,32 @@ def test_bad_client_definitions_are_refused(args, message):
         base.append("--redirect-uri=https://a.example/cb")
     with pytest.raises(CommandError, match=message):
         call_command("create_client", *base, *args, stdout=io.StringIO())
+
+
+def test_create_client_with_a_jwks_file_uses_private_key_jwt(tmp_path):
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", parameters={"kid": "partner-1"}, private=True)
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    out = io.StringIO()
+    call_command(
+        "create_client",
+        "--name=Signed",
+        "--redirect-uri=https://s.example/cb",
+        "--scopes=openid",
+        f"--jwks-file={jwks_file}",
+        stdout=out,
+    )
+    created = json.loads(out.getvalue())
+    assert created["client_secret"] is None
+    out = io.StringIO()
+    call_command("list_clients", stdout=out)
+    assert json.loads(out.getvalue())["token_endpoint_auth_method"] == "private_key_jwt"
+
+
+def test_the_jwks_has_both_algorithms_before_any_token_is_signed(client):
+    assert {key["alg"] for key in client.get("/.well-known/jwks.json").json()["keys"]} == {
+        "RS256",
+        "ES256",
+    }

@@ -146,6 +146,11 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
         device_id = secrets.token_urlsafe(24)
     services.complete_login(account=account, factor=factor, meta=meta, device_id=device_id)
     login_plan.clear(request)
+    if request.user.is_authenticated:
+        # A fresh login over a live session (prompt=login, max_age): the old session's
+        # record ends and the new login gets a key of its own.
+        sessions.end_current_session(request)
+        request.session.cycle_key()
     login(request, account, backend="django.contrib.auth.backends.ModelBackend")
     mark_session_start(request)
     sessions.remember_authentication(request, account=account, amr=services.FACTOR_AMR[factor])

@@ -82,6 +82,9 @@ def published_records():
 
 
 def public_jwks() -> dict:
+    # Relying parties cache the set: publish both algorithms' keys before the first token.
+    for algorithm in SigningKey.Algorithm.values:
+        signing_key(algorithm)
     return {"keys": [_load(record).as_dict(private=False) for record in published_records()]}
 
 

@@ -36,6 +36,13 @@ class SigningKey(models.Model):
         return f"{self.algorithm} {self.kid}"
 
 
+class ClientAuthMethod(models.TextChoices):
+    CLIENT_SECRET_BASIC = "client_secret_basic", "client_secret_basic"
+    CLIENT_SECRET_POST = "client_secret_post", "client_secret_post"
+    PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt"
+    NONE = "none", "none"
+
+
 class ClientProfile(models.Model):
     """The project's policy for one DOT application (a partner service)."""
 
@@ -55,6 +62,16 @@ class ClientProfile(models.Model):
         default=SigningKey.Algorithm.RS256,
     )
     description = models.CharField(_("описание для гражданина"), max_length=300, blank=True)
+    # How the client authenticates at the token, introspection and revocation endpoints:
+    # with its secret (HTTP Basic or in the body, either is accepted) or with a JWT signed
+    # by one of the keys in ``jwks`` (private_key_jwt, RFC 7523). Public clients use none.
+    token_endpoint_auth_method = models.CharField(
+        _("способ аутентификации клиента"),
+        max_length=32,
+        choices=ClientAuthMethod.choices,
+        default=ClientAuthMethod.CLIENT_SECRET_BASIC,
+    )
+    jwks = models.JSONField(_("открытые ключи клиента (JWKS)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("настройки клиента")
@@ -109,6 +126,28 @@ class AuthorizationContext(models.Model):
     acr = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The refresh-token family (DOT's RefreshToken.token_family) of the tokens the code
+    # was exchanged for: a replayed code revokes the whole family.
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
 
     def __str__(self):
         return f"{self.application_id}/{self.account_id} at {self.auth_time:%Y-%m-%d %H:%M}"
+
+
+class UsedClientAssertion(models.Model):
+    """A private_key_jwt client assertion already presented (its ``jti``), kept until the
+    assertion expires so that it cannot be replayed."""
+
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE)
+    jti_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "jti_hash"], name="client_assertion_jti_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.jti_hash[:12]}…"

@@ -8,6 +8,6 @@ urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     # The authorization endpoint with consent, and the token-side endpoints, each in a
     # module of its own.
-    path("oidc/", include("egisz.idp.oidc.authorize_urls")),
+    path("", include("egisz.idp.oidc.authorize_urls")),
     path("", include("egisz.idp.oidc.token_urls")),
 ]

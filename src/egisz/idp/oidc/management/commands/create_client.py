@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from egisz.idp.oidc import services
+from egisz.idp.oidc import client_auth, services
 
 
 class Command(BaseCommand):
@@ -16,8 +16,20 @@ class Command(BaseCommand):
         parser.add_argument("--pairwise", action="store_true", help="a sub of its own per citizen")
         parser.add_argument("--post-logout-uri", action="append", default=[], dest="logout_uris")
         parser.add_argument("--algorithm", choices=["RS256", "ES256"], default="RS256")
+        parser.add_argument(
+            "--jwks-file",
+            help="the client's public keys (JWKS JSON): it then authenticates with "
+            "private_key_jwt instead of a secret",
+        )
 
     def handle(self, *args, **options):
+        jwks = None
+        if options["jwks_file"]:
+            try:
+                with open(options["jwks_file"], encoding="utf-8") as handle:
+                    jwks = json.load(handle)
+            except (OSError, ValueError) as error:
+                raise CommandError(f"cannot read the JWKS file: {error}") from error
         try:
             client = services.create_client(
                 name=options["name"],
@@ -28,13 +40,13 @@ class Command(BaseCommand):
                 post_logout_uris=options["logout_uris"],
                 id_token_algorithm=options["algorithm"],
             )
+            if jwks is not None:
+                client_auth.use_private_key_jwt(application=client.application, jwks=jwks)
         except services.ClientError as error:
             raise CommandError(error.message) from error
-        except Exception as error:  # model validation of DOT's fields
+        except Exception as error:  # model validation of DOT's fields, bad keys
             raise CommandError(str(error)) from error
+        secret = None if jwks is not None else client.client_secret
         self.stdout.write(
-            json.dumps(
-                {"client_id": client.client_id, "client_secret": client.client_secret},
-                ensure_ascii=False,
-            )
+            json.dumps({"client_id": client.client_id, "client_secret": secret}, ensure_ascii=False)
         )

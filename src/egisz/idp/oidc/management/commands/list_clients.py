@@ -22,6 +22,9 @@ class Command(BaseCommand):
                         "scopes": profile.allowed_scopes.split() if profile else [],
                         "pairwise": bool(profile and profile.pairwise_subject),
                         "id_token_algorithm": profile.id_token_algorithm if profile else "",
+                        "token_endpoint_auth_method": (
+                            profile.token_endpoint_auth_method if profile else ""
+                        ),
                     },
                     ensure_ascii=False,
                 )

@@ -1,0 +1,206 @@
+"""RP-initiated logout: the IdP session ends, the service's tokens go, and the browser
+returns only to a post-logout address registered for that service exactly."""
+
+import pytest
+import time_machine
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from egisz.common.audit.models import AuditEvent
+from egisz.idp.authn.models import AccountSession
+from tests.idp.helpers_login import is_logged_in, log_in
+from tests.idp.oidc import flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(make_account):
+    return make_account()
+
+
+@pytest.fixture
+def rp():
+    return flow.make_client()
+
+
+@pytest.fixture
+def browser(client, account, password):
+    log_in(client, account, password)
+    return client
+
+
+@pytest.fixture
+def tokens(client, rp, account):
+    return flow.tokens_for(client, rp, account)
+
+
+def logout(http, **params):
+    return http.get("/oidc/logout/", params)
+
+
+def test_logout_ends_the_idp_session_and_returns_to_the_service_with_state(
+    browser, rp, account, tokens
+):
+    session_key = browser.session.session_key
+    other = flow.make_client(name="Другой сервис", redirect_uri="https://other.example/cb")
+    other_tokens = flow.tokens_for(browser, other, account, redirect_uri="https://other.example/cb")
+
+    response = logout(
+        browser,
+        id_token_hint=tokens["id_token"],
+        post_logout_redirect_uri=flow.LOGOUT_URI,
+        state="af0ifjsldkj",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{flow.LOGOUT_URI}?state=af0ifjsldkj"
+    assert not is_logged_in(browser)
+    assert AccountSession.objects.get(session_key=session_key).ended_at is not None
+    event = AuditEvent.objects.get(action="oidc.logout")
+    assert event.subject_id == str(account.pk) and event.details["client"] == rp.client_id
+    # The service's tokens are revoked; another service's are not.
+    assert flow.introspect(browser, rp, tokens["access_token"]).json() == {"active": False}
+    assert flow.introspect(browser, rp, tokens["refresh_token"]).json() == {"active": False}
+    assert flow.userinfo(browser, other_tokens["access_token"]).status_code == 200
+
+
+def test_without_state_the_address_is_returned_to_as_registered(browser, tokens):
+    response = logout(
+        browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=flow.LOGOUT_URI
+    )
+    assert response["Location"] == flow.LOGOUT_URI
+
+
+def test_without_an_address_the_citizen_lands_on_the_login_page(browser, tokens):
+    response = logout(browser, id_token_hint=tokens["id_token"])
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert not is_logged_in(browser)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://evil.example/bye",
+        "https://rp.example/bye/more",
+        "https://rp.example/bye?next=https://evil.example",
+        "https://rp.example/BYE",
+        "https://rp.example:8443/bye",
+        "http://rp.example/bye",
+        "javascript:alert(1)",
+    ],
+)
+def test_an_unregistered_address_is_never_followed(browser, tokens, uri):
+    response = logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=uri)
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "не зарегистрирован" in response.content.decode()
+    assert is_logged_in(browser)
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "garbage",
+        "a.b.c",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+        "x" * 50_000,
+        "ЖЖЖ",
+    ],
+)
+def test_a_bad_hint_is_an_error_page_not_a_500(browser, hint):
+    response = logout(browser, id_token_hint=hint, post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert response.status_code == 400 and "Location" not in response
+    assert is_logged_in(browser)
+
+
+def test_a_hint_signed_by_another_issuer_is_refused(browser, rp, account, tokens, settings):
+    key = RSAKey.generate_key(2048, parameters={"kid": "evil"}, private=True)
+    claims = flow.verify(browser, tokens["id_token"]).claims
+    forged = jwt.encode({"alg": "RS256", "kid": "evil"}, claims, key)
+    response = logout(browser, id_token_hint=forged, post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert response.status_code == 400 and is_logged_in(browser)
+
+
+def test_an_access_token_is_not_an_id_token_hint(browser, tokens):
+    response = logout(
+        browser, id_token_hint=tokens["access_token"], post_logout_redirect_uri=flow.LOGOUT_URI
+    )
+    assert response.status_code == 400 and is_logged_in(browser)
+
+
+def test_an_unknown_client_is_an_error_page(browser):
+    response = logout(browser, client_id="nobody", post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert response.status_code == 400 and "Location" not in response
+    response = logout(browser, client_id="a\x00b")
+    assert response.status_code == 400
+
+
+def test_the_client_id_must_match_the_hint(browser, tokens):
+    other = flow.make_client(name="Другой сервис")
+    response = logout(
+        browser,
+        id_token_hint=tokens["id_token"],
+        client_id=other.client_id,
+        post_logout_redirect_uri=flow.LOGOUT_URI,
+    )
+    assert response.status_code == 400 and is_logged_in(browser)
+
+
+def test_an_address_without_a_client_is_refused(browser):
+    response = logout(browser, post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert response.status_code == 400 and "Location" not in response
+
+
+def test_a_client_id_with_a_registered_address_works_without_a_hint_after_asking(browser, rp):
+    page = logout(browser, client_id=rp.client_id, post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert page.status_code == 200
+    assert "Выйти из учётной записи?" in page.content.decode()
+    response = browser.post(
+        "/oidc/logout/",
+        {
+            "client_id": rp.client_id,
+            "post_logout_redirect_uri": flow.LOGOUT_URI,
+            "state": "s1",
+            "allow": "on",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == f"{flow.LOGOUT_URI}?state=s1"
+    assert not is_logged_in(browser)
+
+
+def test_without_a_hint_the_citizen_is_asked_and_may_stay(browser):
+    page = logout(browser)
+    assert page.status_code == 200
+    assert "Выйти" in page.content.decode() and "Остаться" in page.content.decode()
+    stay = browser.post("/oidc/logout/", {})
+    assert stay.status_code == 400 and "Вы остались в системе" in stay.content.decode()
+    assert is_logged_in(browser)
+    leave = browser.post("/oidc/logout/", {"allow": "on"})
+    assert leave.status_code == 302 and leave["Location"] == "/login/"
+    assert not is_logged_in(browser)
+
+
+def test_a_hint_for_another_citizen_asks_first(browser, rp, make_account):
+    stranger = make_account(first_name="Олег")
+    hint = flow.tokens_for(browser, rp, stranger)["id_token"]
+    page = logout(browser, id_token_hint=hint, post_logout_redirect_uri=flow.LOGOUT_URI)
+    assert page.status_code == 200 and is_logged_in(browser)
+
+
+def test_logged_out_already_the_service_is_still_sent_back(client, rp, account, tokens):
+    response = logout(
+        client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=flow.LOGOUT_URI
+    )
+    assert response.status_code == 302 and response["Location"] == flow.LOGOUT_URI
+    assert flow.userinfo(client, tokens["access_token"]).status_code == 401
+    assert AuditEvent.objects.filter(action="oidc.logout").exists()
+
+
+def test_an_expired_id_token_is_still_a_valid_hint(client, rp, account, settings):
+    with time_machine.travel("2026-06-01 09:00Z", tick=False) as clock:
+        tokens = flow.tokens_for(client, rp, account)
+        clock.shift(settings.OAUTH2_PROVIDER["ID_TOKEN_EXPIRE_SECONDS"] + 3600)
+        response = logout(
+            client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=flow.LOGOUT_URI
+        )
+    assert response.status_code == 302 and response["Location"] == flow.LOGOUT_URI
