@@ -83,6 +83,14 @@ def test_support_group_exists_with_its_permissions():
         "accounts.view_identityconfirmation",
         "accounts.view_registrycheck",
         "audit.view_auditevent",
+        # Partner clients (OpenID Connect), not their tokens.
+        "oauth2_provider.view_application",
+        "oauth2_provider.add_application",
+        "oauth2_provider.change_application",
+        "oidc.view_clientprofile",
+        "oidc.add_clientprofile",
+        "oidc.change_clientprofile",
+        "oidc.view_consent",
     }
     # Nothing destructive.
     assert not any(codename.startswith("delete_") for codename in granted)

@@ -126,6 +126,7 @@ OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
+    "APPLICATION_ADMIN_CLASS": "egisz.idp.oidc.admin.ClientAdmin",
     "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
     "OAUTH2_VALIDATOR_CLASS": "egisz.idp.oidc.validators.EgiszValidator",
     "SCOPES_BACKEND_CLASS": "egisz.idp.oidc.scopes.EgiszScopes",

@@ -1,0 +1,60 @@
+"""Partner clients in the operator console: DOT's application admin with the project's
+client profile (allowed scopes, subject type, signing algorithm) inline."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext as _
+from oauth2_provider.admin import ApplicationAdmin
+
+from egisz.common.audit.services import record_event
+from egisz.common.request_meta import RequestMeta
+from egisz.idp.oidc.claims import SCOPES
+from egisz.idp.oidc.models import ClientProfile
+
+
+class ClientProfileForm(forms.ModelForm):
+    class Meta:
+        model = ClientProfile
+        fields = ["allowed_scopes", "pairwise_subject", "id_token_algorithm", "description"]
+
+    def clean_allowed_scopes(self):
+        scopes = self.cleaned_data["allowed_scopes"].split()
+        unknown = [scope for scope in scopes if scope not in SCOPES]
+        if unknown:
+            raise forms.ValidationError(
+                _("Неизвестные области доступа: %(s)s.") % {"s": ", ".join(unknown)}
+            )
+        if "openid" not in scopes:
+            scopes.insert(0, "openid")
+        return " ".join(dict.fromkeys(scopes))
+
+
+class ClientProfileInline(admin.StackedInline):
+    model = ClientProfile
+    form = ClientProfileForm
+    can_delete = False
+    min_num = 1
+    max_num = 1
+
+
+class ClientAdmin(ApplicationAdmin):
+    inlines = [ClientProfileInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_event(
+            action="oidc.client_changed" if change else "oidc.client_created",
+            meta=RequestMeta.from_request(request),
+            actor=request.user,
+            subject=f"client:{obj.client_id}",
+            fields=sorted(form.changed_data),
+        )
+
+    def delete_model(self, request, obj):
+        record_event(
+            action="oidc.client_deleted",
+            meta=RequestMeta.from_request(request),
+            actor=request.user,
+            subject=f"client:{obj.client_id}",
+        )
+        super().delete_model(request, obj)
