@@ -9,7 +9,7 @@ from oauth2_provider.admin import ApplicationAdmin
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.oidc.claims import SCOPES
-from egisz.idp.oidc.models import ClientProfile
+from egisz.idp.oidc.models import ClientProfile, Consent
 
 
 class ClientProfileForm(forms.ModelForm):
@@ -58,3 +58,22 @@ class ClientAdmin(ApplicationAdmin):
             subject=f"client:{obj.client_id}",
         )
         super().delete_model(request, obj)
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Consents are given and withdrawn by citizens only: read-only here."""
+
+    list_display = ("given_at", "account", "application", "scopes", "withdrawn_at")
+    list_filter = ("application",)
+    search_fields = ("application__name", "application__client_id")
+    raw_id_fields = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
