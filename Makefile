@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 EGISZ := $(BIN)/egisz
 export EGISZ_IDP_PORT ?= 8000
 
-.PHONY: run test install install-dev lock lint format messages bench-login browser clean
+.PHONY: run test install install-dev lock lint format messages bench-login bench-oidc browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test: install-dev browser
 # second on one core (see bench/README.md). Recreates EGISZ_BENCH_DATABASE_URL.
 bench-login: install-dev
 	$(BIN)/python bench/login.py
+
+# Token-endpoint exchanges (code → tokens with a signed ID token), refresh-token rotations and
+# UserInfo requests per second per core against gunicorn + PostgreSQL + Redis (see
+# bench/README.md). Recreates EGISZ_BENCH_DATABASE_URL.
+bench-oidc: install-dev
+	$(BIN)/python bench/oidc.py
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools

@@ -198,6 +198,8 @@ def idp(chromium_path, tmp_path_factory) -> IdpServer:
         EGISZ_DEMO="1",
         EGISZ_DATA_DIR=str(data_dir),
         EGISZ_IDP_PORT=str(port),
+        # The issuer in tokens and discovery is the address relying parties use.
+        EGISZ_IDP_ISSUER=f"http://127.0.0.1:{port}",
         PYTHONUNBUFFERED="1",
     )
     database = None

@@ -53,7 +53,11 @@ LOGIN_REDIRECT_URL = "accounts:home"
 ARGON2_TIME_COST = env_int("EGISZ_ARGON2_TIME_COST", 2)
 ARGON2_MEMORY_COST_KIB = env_int("EGISZ_ARGON2_MEMORY_KIB", 19456)
 ARGON2_PARALLELISM = env_int("EGISZ_ARGON2_PARALLELISM", 1)
-PASSWORD_HASHERS = ["egisz.idp.accounts.hashers.ConfiguredArgon2Hasher"]
+PASSWORD_HASHERS = [
+    "egisz.idp.accounts.hashers.ConfiguredArgon2Hasher",
+    # Only for OpenID Connect client secrets (OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"]).
+    "egisz.idp.oidc.hashers.ClientSecretHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -127,6 +131,7 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "APPLICATION_ADMIN_CLASS": "egisz.idp.oidc.admin.ClientAdmin",
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
     "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
     "OAUTH2_VALIDATOR_CLASS": "egisz.idp.oidc.validators.EgiszValidator",
     "SCOPES_BACKEND_CLASS": "egisz.idp.oidc.scopes.EgiszScopes",

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 from joserfc import jwt
 
@@ -78,8 +79,11 @@ def test_create_client_prints_id_and_secret_and_list_clients_shows_it():
     created = json.loads(out.getvalue())
     assert created["client_id"] and len(created["client_secret"]) >= 40
     profile = ClientProfile.objects.get(application__client_id=created["client_id"])
-    # Only the secret's hash is stored.
-    assert profile.application.client_secret != created["client_secret"]
+    # Only the secret's hash is stored: a fast salted hash, as fits a 384-bit random secret.
+    stored = profile.application.client_secret
+    assert stored != created["client_secret"] and stored.startswith("client_secret_sha256$")
+    assert check_password(created["client_secret"], stored)
+    assert not check_password(created["client_secret"] + "x", stored)
     out = io.StringIO()
     call_command("list_clients", stdout=out)
     listed = json.loads(out.getvalue().splitlines()[0])

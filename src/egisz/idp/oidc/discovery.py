@@ -50,7 +50,6 @@ def provider_metadata() -> dict:
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": list(SigningKey.Algorithm.values),
-        "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": list(auth_methods),
         "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": list(auth_methods),

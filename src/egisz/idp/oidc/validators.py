@@ -206,7 +206,9 @@ class EgiszValidator(OAuth2Validator):
             return False
         with transaction.atomic():
             context = (
-                AuthorizationContext.objects.select_for_update()
+                # Lock the code's row only: locking the joined client row too would
+                # make every exchange of that client wait for the one before it.
+                AuthorizationContext.objects.select_for_update(of=("self",))
                 .select_related("application", "account")
                 .filter(code_hash=code_hash(code))
                 .first()
