@@ -677,3 +677,27 @@ def test_after_our_own_login_form_the_way_back_goes_through_a_page(logged_in, rp
     assert response.status_code == 200 and "error=invalid_scope" in response["Refresh"]
     assert logged_in.get(url, HTTP_SEC_FETCH_SITE="cross-site").status_code == 302
     assert logged_in.get(url, HTTP_REFERER="https://rp.example/").status_code == 302
+
+
+def _id_token_for(account, rp) -> str:
+    from django.test import Client as HttpClient
+
+    from tests.idp.oidc.flow import tokens_for
+
+    return tokens_for(HttpClient(), rp, account)["id_token"]
+
+
+def test_an_id_token_hint_for_the_logged_in_citizen_lets_prompt_none_through(
+    logged_in, rp, citizen
+):
+    consented(logged_in, rp)
+    hint = _id_token_for(citizen, rp)
+    params = redirect_params(logged_in.get(authorize_url(rp, prompt="none", id_token_hint=hint)))
+    assert "code" in params
+
+
+def test_an_id_token_hint_for_someone_else_is_login_required(logged_in, rp, make_account):
+    consented(logged_in, rp)
+    hint = _id_token_for(make_account(), rp)
+    params = redirect_params(logged_in.get(authorize_url(rp, prompt="none", id_token_hint=hint)))
+    assert params["error"] == "login_required" and "code" not in params

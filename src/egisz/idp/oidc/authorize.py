@@ -49,6 +49,7 @@ from egisz.idp.accounts.models import Level
 from egisz.idp.authn import sessions
 from egisz.idp.oidc import consent
 from egisz.idp.oidc.claims import ACR_BY_LEVEL, LEVEL_BY_ACR, LEVEL_ORDER, consent_lines
+from egisz.idp.oidc.validators import EgiszValidator
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class AuthorizationRequest:
     max_age: int | None
     acr_values: list[str]
     login_hint: str
+    id_token_hint: str | None
     language: str | None
     digest: str  # identifies the request across the login detour (prompt aside)
 
@@ -289,6 +291,7 @@ def parse_request(request, application, redirect_uri: str) -> AuthorizationReque
         max_age=int(max_age) if max_age is not None else None,
         acr_values=acr_values,
         login_hint=(_value(query, "login_hint") or "")[:MAX_LOGIN_HINT_LENGTH],
+        id_token_hint=_value(query, "id_token_hint"),
         language=requested_language(request),
         digest=_digest(query),
     )
@@ -470,8 +473,14 @@ class AuthorizeView(BaseAuthorizationView):
             if silent:
                 raise parsed.error(errors.LoginRequired(description="A fresh login is required."))
             return self._to_login(request, parsed, fresh=True)
+        if parsed.id_token_hint and not _hint_names(request.user, parsed):
+            # The client expects another citizen (or the hint is not one of ours): never
+            # hand it a code for whoever happens to be logged in.
+            raise parsed.error(
+                errors.LoginRequired(description="The id_token_hint names another citizen.")
+            )
         if not silent and request.method != "POST":
-            # oauthlib's and the validator's own checks (e.g. id_token_hint) before any page.
+            # oauthlib's and the validator's own checks before any page.
             self.validate_authorization_request(request)
 
         account = request.user
@@ -613,6 +622,17 @@ class AuthorizeView(BaseAuthorizationView):
             "return_url": return_url,
         }
         return render(request, "oidc/level_required.html", context, status=403)
+
+
+def _hint_names(account, parsed: AuthorizationRequest) -> bool:
+    """True when the id_token_hint is an ID token we issued to this client for ``account``
+    (expired is fine: it is only a hint)."""
+    record, _claims = EgiszValidator().load_id_token(parsed.id_token_hint, accept_expired=True)
+    return (
+        record is not None
+        and record.application_id == parsed.application.pk
+        and record.user_id == account.pk
+    )
 
 
 def _came_from_own_page(request) -> bool:
