@@ -428,3 +428,17 @@ def test_the_session_remembers_how_the_login_happened(client, make_account, pass
             "amr": ["pwd", "sms", "mfa"],
             "level": "simplified",
         }
+
+
+def test_after_replacing_a_temporary_password_the_login_goes_on_where_it_was_going(
+    client, make_account
+):
+    account = make_account(password="Vremenny#Parol42", must_change_password=True)
+    submit_password(client, account.phone, "Vremenny#Parol42", next="/settings/journal/")
+    response = client.post("/login/code/", {"code": latest_code(account.phone)})
+    assert response["Location"] == "/login/new-password/"
+    response = client.post(
+        "/login/new-password/",
+        {"new_password1": "Sobstvenny#Parol8", "new_password2": "Sobstvenny#Parol8"},
+    )
+    assert response["Location"] == "/settings/journal/"

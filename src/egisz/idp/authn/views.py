@@ -25,6 +25,7 @@ from egisz.idp.authn.services import Factor, Outcome
 from egisz.idp.authn.throttle import rate_limited, too_many_attempts
 
 DEVICE_COOKIE = "egisz_idp_device"
+RESUME_KEY = "egisz_resume_after_login"
 DEVICE_COOKIE_AGE = 400 * 24 * 3600
 
 
@@ -157,7 +158,13 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
     sessions.start_session(
         request=request, account=account, method=services.FACTOR_METHOD[factor], meta=meta
     )
-    target = reverse("authn:temporary_password") if account.must_change_password else plan.next_url
+    if account.must_change_password:
+        # Where the login was going (a service's authorization, say) once the new
+        # password is set.
+        request.session[RESUME_KEY] = plan.next_url
+        target = reverse("authn:temporary_password")
+    else:
+        target = plan.next_url
     response = redirect(target)
     response.set_cookie(
         DEVICE_COOKIE,
@@ -212,6 +219,9 @@ def temporary_password_view(request):
             new_password=form.cleaned_data["new_password1"],
             request=request,
         )
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        default = reverse(settings.LOGIN_REDIRECT_URL)
+        return redirect(
+            login_plan.safe_next(request, request.session.pop(RESUME_KEY, None), default)
+        )
     status = 400 if request.method == "POST" else 200
     return render(request, "authn/temporary_password.html", {"form": form}, status=status)
