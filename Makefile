@@ -44,7 +44,9 @@ test: install-dev browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	EGISZ_DEMO=1 EGISZ_IDP_DATABASE_URL= $(EGISZ) idp makemigrations --check --dry-run
+	EGISZ_DEMO=1 EGISZ_CABINET_DATABASE_URL= $(EGISZ) cabinet makemigrations --check --dry-run
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/common tests/idp
+	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.cabinet.settings tests/cabinet
 	EGISZ_DEMO=1 $(BIN)/pytest -p no:cacheprovider --ds=egisz.idp.settings tests/e2e
 
 # Full logins per second per core against gunicorn + PostgreSQL, next to Argon2id hashes per

@@ -37,6 +37,11 @@ def _fresh_cache(request):
         return
     from django.core.cache import cache
 
+    if not request.node.get_closest_marker("django_db"):
+        # Autouse fixtures run before the test's own: make sure the database is open.
+        request.getfixturevalue(
+            "transactional_db" if "transactional_db" in request.fixturenames else "db"
+        )
     cache.clear()
     yield
     cache.clear()

@@ -1,6 +1,7 @@
 """The `egisz` command for operators.
 
 egisz idp <django command> [args]      management commands of the IdP site
+egisz cabinet <django command> [args]  management commands of the cabinet site
 egisz worker [--once]                  deliver the outbox and run background checks
 egisz outbox [--limit N]               print the latest outbox messages (demo only)
 egisz demo-data                        load the demo accounts (idempotent)
@@ -10,7 +11,7 @@ egisz serve-demo                       the IdP with in-process delivery (make ru
 import os
 import sys
 
-SITES = {"idp": "egisz.idp.settings"}
+SITES = {"idp": "egisz.idp.settings", "cabinet": "egisz.cabinet.settings"}
 # Project commands, each run with the IdP's settings for now.
 PROJECT_COMMANDS = {
     "worker": ("idp", "worker"),

@@ -99,6 +99,39 @@ def normalize_organization_inn(raw: str) -> str:
     return digits
 
 
+def enp_check_digit(first_fifteen: str) -> int:
+    """The 16th digit of an ЕНП: the Luhn check digit of the first fifteen."""
+    total = 0
+    # From the right, every other digit starting with the one next to the check digit is
+    # doubled (a doubled digit over 9 counts as the sum of its two digits).
+    for position, char in enumerate(reversed(first_fifteen)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def normalize_enp(raw: str) -> str:
+    """ЕНП (единый номер полиса ОМС): 16 digits, the last one a check digit."""
+    digits = _digits_only(raw)
+    if not digits or len(digits) != 16:
+        raise ValidationError(
+            _("Номер полиса ОМС (ЕНП) состоит из 16 цифр, например 7700 0000 0000 0016.")
+        )
+    if enp_check_digit(digits[:15]) != int(digits[15]):
+        raise ValidationError(
+            _("Номер полиса введён с ошибкой: не сходится контрольная цифра. Проверьте цифры.")
+        )
+    return digits
+
+
+def format_enp(digits: str) -> str:
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4)) if digits else ""
+
+
 def normalize_passport(raw: str) -> str:
     """Series (4 digits) and number (6 digits) of a Russian passport, stored as 10 digits."""
     digits = _digits_only(raw, allowed_extra="№N")

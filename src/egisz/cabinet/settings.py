@@ -1,0 +1,138 @@
+"""Settings of the cabinet site (ЕГИСЗ role), served on EGISZ_CABINET_PORT (8001 by default).
+
+The cabinet is a plain OpenID Connect relying party: the provider's issuer, client id and
+secret come from the environment (see README, «Кабинет ЕГИСЗ»), so any compliant provider
+can stand where the project's own IdP stands in the demo.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from egisz.common.env import env_int, env_str
+from egisz.common.settings import *  # noqa: F403
+from egisz.common.settings import (
+    COMMON_APPS,
+    COMMON_MIDDLEWARE_HEAD,
+    COMMON_MIDDLEWARE_TAIL,
+    DATA_DIR,
+    DEMO,
+    cache_from_env,
+    database_from_env,
+)
+
+SITE_TITLE = "ЕГИСЗ"
+ROOT_URLCONF = "egisz.cabinet.urls"
+WSGI_APPLICATION = "egisz.cabinet.wsgi.application"
+PORT = env_int("EGISZ_CABINET_PORT", 8001)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    *COMMON_APPS,
+    "egisz.cabinet.portal",
+    "egisz.cabinet.sso",
+    "egisz.cabinet.patients",
+    "egisz.cabinet.notifications",
+    "egisz.cabinet.documents",
+    "egisz.cabinet.profile",
+    "egisz.cabinet.organizations",
+]
+
+MIDDLEWARE = [
+    *COMMON_MIDDLEWARE_HEAD,
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "egisz.cabinet.sso.middleware.SessionLifetimeMiddleware",
+    "egisz.cabinet.sso.middleware.GrantCheckMiddleware",
+    *COMMON_MIDDLEWARE_TAIL,
+]
+
+TEMPLATES[0]["OPTIONS"]["context_processors"] = [  # noqa: F405
+    *TEMPLATES[0]["OPTIONS"]["context_processors"],  # noqa: F405
+    "egisz.cabinet.portal.context_processors.cabinet",
+]
+
+DATABASES = {"default": database_from_env("cabinet")}
+CACHES = cache_from_env("cabinet")
+
+# Both sites share a host in the demo: cookies are scoped by host, not port.
+SESSION_COOKIE_NAME = "egisz_cabinet_session"
+CSRF_COOKIE_NAME = "egisz_cabinet_csrftoken"
+LANGUAGE_COOKIE_NAME = "egisz_cabinet_language"
+
+# Patients have no password here (they log in through the provider); the operator's staff
+# log in to the operator console (/operator/) with Django's own login.
+LOGIN_URL = "sso:login"
+LOGIN_REDIRECT_URL = "portal:home"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+SESSION_IDLE_MINUTES = env_int("EGISZ_CABINET_SESSION_IDLE_MINUTES", 15)
+SESSION_MAX_HOURS = env_int("EGISZ_CABINET_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# One-time codes for contact and address changes (egisz.common.codes).
+OTP_LIFETIME_SECONDS = env_int("EGISZ_OTP_LIFETIME_SECONDS", 300)
+OTP_RESEND_SECONDS = env_int("EGISZ_OTP_RESEND_SECONDS", 60)
+OTP_MAX_TRIES = env_int("EGISZ_OTP_MAX_TRIES", 3)
+OTP_MAX_PER_HOUR = env_int("EGISZ_OTP_MAX_PER_HOUR", 5)
+CODE_IP_RATE = env_str("EGISZ_CABINET_CODE_IP_RATE", "30/10m")
+
+# --- OpenID Connect relying party -------------------------------------------------------
+# The provider's issuer (its discovery document is <issuer>/.well-known/openid-configuration).
+IDP_PORT = env_int("EGISZ_IDP_PORT", 8000)
+OIDC_ISSUER = env_str("EGISZ_CABINET_OIDC_ISSUER", f"http://127.0.0.1:{IDP_PORT}").rstrip("/")
+DEMO_OIDC_CLIENT_SECRET = "demo-cabinet-secret-not-for-production"  # noqa: S105 (public on purpose)
+OIDC_CLIENT_ID = env_str("EGISZ_CABINET_OIDC_CLIENT_ID", "egisz-cabinet" if DEMO else "")
+OIDC_CLIENT_SECRET = env_str(
+    "EGISZ_CABINET_OIDC_CLIENT_SECRET", DEMO_OIDC_CLIENT_SECRET if DEMO else ""
+)
+if not DEMO and (
+    not OIDC_CLIENT_ID or not OIDC_CLIENT_SECRET or OIDC_CLIENT_SECRET == DEMO_OIDC_CLIENT_SECRET
+):
+    raise ImproperlyConfigured(
+        "EGISZ_CABINET_OIDC_CLIENT_ID and EGISZ_CABINET_OIDC_CLIENT_SECRET must be set "
+        "outside demo mode (EGISZ_DEMO=1)."
+    )
+# The cabinet's public address: the redirect URI registered at the provider is
+# <CABINET_URL>/sso/callback/ and the post-logout URI is <CABINET_URL>/.
+CABINET_URL = env_str("EGISZ_CABINET_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# The data the cabinet asks for (ЕСИА scope names; see README, «Кабинет ЕГИСЗ»).
+OIDC_SCOPES = env_str(
+    "EGISZ_CABINET_OIDC_SCOPES", "openid fullname birthdate snils inn mobile email"
+)
+# Full access needs this `acr` (the confirmed account level); below it, limited mode.
+OIDC_REQUIRED_ACR = env_str("EGISZ_CABINET_REQUIRED_ACR", "urn:egisz:loa:confirmed")
+# How often (seconds) a logged-in session asks the provider whether its grant still stands
+# (UserInfo with the session's access token): 0 checks on every request, so a consent
+# withdrawn at the provider ends the cabinet session at the next request.
+OIDC_GRANT_CHECK_SECONDS = env_int("EGISZ_CABINET_GRANT_CHECK_SECONDS", 0)
+OIDC_HTTP_TIMEOUT_SECONDS = env_int("EGISZ_CABINET_OIDC_TIMEOUT_SECONDS", 10)
+# Where a citizen manages password, sessions and linked services (the provider's pages).
+IDP_ACCOUNT_URL = env_str("EGISZ_CABINET_IDP_ACCOUNT_URL", OIDC_ISSUER)
+
+# --- Documents ------------------------------------------------------------------------------
+# Uploaded scans are encrypted at rest (Fernet) in this directory.
+DOCUMENTS_DIR = env_str("EGISZ_CABINET_DOCUMENTS_DIR", str(DATA_DIR / "cabinet-documents"))
+DOCUMENT_MAX_BYTES = env_int("EGISZ_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Multipart bodies up to one document plus the form around it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Key for documents and other secrets at rest; derived from SECRET_KEY unless set.
+FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
+
+# What `egisz cabinet worker` runs each round (see egisz.common.outbox.worker).
+WORKER_TASKS = ["egisz.common.outbox.services.deliver_due"]
+
+# Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.
+# A later section adds its panel here.
+HOME_PANELS = [
+    "egisz.cabinet.notifications.panels.notifications_panel",
+    "egisz.cabinet.profile.panels.completeness_panel",
+    "egisz.cabinet.organizations.panels.policy_panel",
+    "egisz.cabinet.portal.panels.quick_links_panel",
+]
