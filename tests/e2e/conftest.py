@@ -1,10 +1,12 @@
-"""Real-browser tests: the IdP runs as a real server (gunicorn) with the outbox worker, on a
-database of its own, and Debian's Chromium drives it through Playwright as a person would.
+"""Real-browser tests: the IdP and the cabinet run as real servers (gunicorn) with their
+outbox workers, each on a database of its own, and Debian's Chromium drives them through
+Playwright as a person would.
 
 These tests never touch pytest-django's test database: everything they need goes through
 the running server, or through `egisz idp …` subprocesses pointed at the server's database.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -69,7 +71,7 @@ class PostgresDatabase:
         import psycopg
 
         self._psycopg = psycopg
-        base_name = urlsplit(base_url).path.lstrip("/") or "egisz_idp"
+        base_name = urlsplit(base_url).path.lstrip("/") or "egisz"
         self.name = f"{base_name}_e2e"
         self.url = _with_database(base_url, self.name)
         self._maintenance_url = _with_database(base_url, "postgres")
@@ -109,15 +111,16 @@ class Process:
 
 
 @dataclass
-class IdpServer:
+class SiteServer:
     url: str
     env: dict[str, str]
     data_dir: Path
+    site: str = "idp"
     processes: list[Process] = field(default_factory=list)
 
     def manage(self, *args: str, timeout: float = 120) -> str:
-        """Run `egisz idp <args>` against the server's database; returns its output."""
-        return _run_checked([*_bin("egisz"), "idp", *args], self.env, timeout=timeout)
+        """Run `egisz <site> <args>` against the server's database; returns its output."""
+        return _run_checked([*_bin("egisz"), self.site, *args], self.env, timeout=timeout)
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "--no-imports", "-c", code)
@@ -163,7 +166,7 @@ def _wait_healthy(url: str, server: Process) -> None:
             pass
         time.sleep(0.2)
     log = server.log.read_text(errors="replace")
-    raise RuntimeError(f"the IdP did not answer /healthz at {url}:\n{log}")
+    raise RuntimeError(f"{server.name} did not answer /healthz at {url}:\n{log}")
 
 
 @pytest.fixture(autouse=True)
@@ -183,17 +186,35 @@ def chromium_path() -> Path:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def idp(chromium_path, tmp_path_factory) -> IdpServer:
-    """The IdP served by gunicorn on a free port, with `egisz worker` delivering the outbox,
-    on a fresh database (SQLite in a temp dir, or PostgreSQL "<name>_e2e" in CI)."""
-    data_dir = tmp_path_factory.mktemp("idp")
-    port = _free_port()
-    env = {
+def _base_env() -> dict[str, str]:
+    return {
         key: value
         for key, value in os.environ.items()
         if key != "DJANGO_SETTINGS_MODULE" and not key.startswith("PYTEST_")
     }
+
+
+def _gunicorn(module: str, port: int) -> list[str]:
+    return [
+        *_bin("gunicorn"),
+        module,
+        f"--bind=127.0.0.1:{port}",
+        "--workers=2",
+        "--threads=4",
+        "--access-logfile=-",
+        "--graceful-timeout=5",
+        # A throw-away server: no control socket in $HOME shared with others.
+        "--no-control-socket",
+    ]
+
+
+@pytest.fixture(scope="session")
+def idp(chromium_path, tmp_path_factory) -> SiteServer:
+    """The IdP served by gunicorn on a free port, with `egisz worker` delivering the outbox,
+    on a fresh database (SQLite in a temp dir, or PostgreSQL "<name>_e2e" in CI)."""
+    data_dir = tmp_path_factory.mktemp("idp")
+    port = _free_port()
+    env = _base_env()
     env.update(
         EGISZ_DEMO="1",
         EGISZ_DATA_DIR=str(data_dir),
@@ -207,27 +228,64 @@ def idp(chromium_path, tmp_path_factory) -> IdpServer:
         database = PostgresDatabase(env["EGISZ_IDP_DATABASE_URL"])
         database.create()
         env["EGISZ_IDP_DATABASE_URL"] = database.url
-    server = IdpServer(url=f"http://127.0.0.1:{port}", env=env, data_dir=data_dir)
+    server = SiteServer(url=f"http://127.0.0.1:{port}", env=env, data_dir=data_dir)
     try:
         server.manage("migrate", "--no-input", timeout=300)
         server.manage("createcachetable")
         # Throttling counters live in the cache (Redis in CI): start without old ones.
         server.shell("from django.core.cache import cache; cache.clear()")
-        web = server.start(
-            "gunicorn",
-            [
-                *_bin("gunicorn"),
-                "egisz.idp.wsgi",
-                f"--bind=127.0.0.1:{port}",
-                "--workers=2",
-                "--threads=4",
-                "--access-logfile=-",
-                "--graceful-timeout=5",
-                # A throw-away server: no control socket in $HOME shared with others.
-                "--no-control-socket",
-            ],
-        )
+        web = server.start("gunicorn", _gunicorn("egisz.idp.wsgi", port))
         server.start("worker", [*_bin("egisz"), "worker", "--idle-seconds=0.5"])
+        _wait_healthy(server.url, web)
+        yield server
+    finally:
+        server.stop()
+        if database is not None:
+            database.drop()
+
+
+CABINET_SCOPES = "openid fullname birthdate snils inn mobile email"
+
+
+@pytest.fixture(scope="session")
+def cabinet(idp, tmp_path_factory) -> SiteServer:
+    """The cabinet served by gunicorn on a free port with its worker, registered at the IdP
+    as a confidential client with its own redirect URI, on a fresh database of its own."""
+    data_dir = tmp_path_factory.mktemp("cabinet")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    client = json.loads(
+        idp.manage(
+            "create_client",
+            "--name=ЕГИСЗ",
+            f"--redirect-uri={url}/sso/callback/",
+            f"--post-logout-uri={url}/",
+            f"--scopes={CABINET_SCOPES}",
+        )
+    )
+    env = _base_env()
+    env.update(
+        EGISZ_DEMO="1",
+        EGISZ_DATA_DIR=str(data_dir),
+        EGISZ_CABINET_PORT=str(port),
+        EGISZ_CABINET_URL=url,
+        EGISZ_CABINET_OIDC_ISSUER=idp.url,
+        EGISZ_CABINET_OIDC_CLIENT_ID=client["client_id"],
+        EGISZ_CABINET_OIDC_CLIENT_SECRET=client["client_secret"],
+        PYTHONUNBUFFERED="1",
+    )
+    database = None
+    if env.get("EGISZ_CABINET_DATABASE_URL"):
+        database = PostgresDatabase(env["EGISZ_CABINET_DATABASE_URL"])
+        database.create()
+        env["EGISZ_CABINET_DATABASE_URL"] = database.url
+    server = SiteServer(url=url, env=env, data_dir=data_dir, site="cabinet")
+    try:
+        server.manage("migrate", "--no-input", timeout=300)
+        server.manage("createcachetable")
+        server.manage("demo_data", timeout=300)
+        web = server.start("cabinet-gunicorn", _gunicorn("egisz.cabinet.wsgi", port))
+        server.start("cabinet-worker", [*_bin("egisz"), "cabinet", "worker", "--idle-seconds=0.5"])
         _wait_healthy(server.url, web)
         yield server
     finally:

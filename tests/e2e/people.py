@@ -7,12 +7,15 @@ from playwright.sync_api import BrowserContext, Page, expect
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-def read_sms_code(context: BrowserContext, phone: str, containing: str) -> str:
+def read_sms_code(
+    context: BrowserContext, phone: str, containing: str, outbox_url: str = "/dev/outbox"
+) -> str:
     """Opens the demo outbox in another tab of the same browser, as a person glances at their
-    phone, and reads the code from the newest SMS to `phone` whose text has `containing`."""
+    phone, and reads the code from the newest SMS to `phone` whose text has `containing`.
+    (Each site has its own outbox: the IdP's by default, the cabinet's by its full URL.)"""
     outbox = context.new_page()
     try:
-        outbox.goto("/dev/outbox")
+        outbox.goto(outbox_url)
         row = outbox.get_by_role("row").filter(has_text=phone).filter(has_text=containing).first
         text = row.inner_text()
     finally:

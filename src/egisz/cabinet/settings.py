@@ -5,9 +5,11 @@ secret come from the environment (see README, «Кабинет ЕГИСЗ»), so
 can stand where the project's own IdP stands in the demo.
 """
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
-from egisz.common.env import env_int, env_str
+from egisz.common.env import env_int, env_list, env_str
 from egisz.common.settings import *  # noqa: F403
 from egisz.common.settings import (
     COMMON_APPS,
@@ -114,6 +116,13 @@ OIDC_GRANT_CHECK_SECONDS = env_int("EGISZ_CABINET_GRANT_CHECK_SECONDS", 0)
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("EGISZ_CABINET_OIDC_TIMEOUT_SECONDS", 10)
 # Where a citizen manages password, sessions and linked services (the provider's pages).
 IDP_ACCOUNT_URL = env_str("EGISZ_CABINET_IDP_ACCOUNT_URL", OIDC_ISSUER)
+# «Выйти» and «Дать согласие» are forms whose answer redirects to the provider; browsers
+# check that redirect against the page's CSP form-action. The provider's origin by default,
+# plus EGISZ_CABINET_PROVIDER_ORIGINS when its logout endpoint lives elsewhere.
+CSP_FORM_ACTION_ORIGINS = [
+    "{0.scheme}://{0.netloc}".format(urlsplit(OIDC_ISSUER)),
+    *env_list("EGISZ_CABINET_PROVIDER_ORIGINS", []),
+]
 
 # --- Documents ------------------------------------------------------------------------------
 # Uploaded scans are encrypted at rest (Fernet) in this directory.
@@ -126,7 +135,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 
 # What `egisz cabinet worker` runs each round (see egisz.common.outbox.worker).
-WORKER_TASKS = ["egisz.common.outbox.services.deliver_due"]
+WORKER_TASKS = [
+    "egisz.common.outbox.services.deliver_due",
+    # Encrypted files whose database row never committed (a crash mid-upload).
+    "egisz.cabinet.documents.services.sweep_orphan_blobs",
+    # Provider grants of sessions that ended without a logout (the browser was closed).
+    "egisz.cabinet.sso.services.purge_stale_grants",
+]
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.
 # A later section adds its panel here.

@@ -26,3 +26,15 @@ def decrypt_text(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise ValueError("the stored secret cannot be decrypted with the current key") from exc
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """A Fernet token (authenticated encryption) of ``data``, e.g. a stored document."""
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise ValueError("the stored data cannot be decrypted with the current key") from exc

@@ -1,7 +1,21 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DocumentsConfig(AppConfig):
     name = "egisz.cabinet.documents"
     label = "cabinet_documents"
     verbose_name = "Документы"
+
+    def ready(self):
+        try:
+            from egisz.cabinet.patients.activity import register_activity_labels
+        except ImportError:  # the activity journal is not there yet: nothing to name
+            return
+        register_activity_labels(
+            {
+                "cabinet.document_uploaded": _("Загружен документ"),
+                "cabinet.document_downloaded": _("Скачан документ"),
+                "cabinet.document_viewed_by_staff": _("Оператор открыл ваш документ"),
+            }
+        )

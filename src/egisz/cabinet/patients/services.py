@@ -6,11 +6,23 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from egisz.cabinet.patients.models import Patient
+from egisz.cabinet.notifications.services import notify_patient
+from egisz.cabinet.patients.forms import ADDRESS_FIELDS
+from egisz.cabinet.patients.models import Address, Patient
 from egisz.common.audit.services import record_event
-from egisz.common.identifiers import normalize_mobile_phone, normalize_snils
+from egisz.common.codes.services import (
+    CheckResult,
+    check_code,
+    code_lifetime,
+    seconds_until_resend,
+    send_code,
+)
+from egisz.common.identifiers import mask_phone, normalize_mobile_phone, normalize_snils
+from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import RequestMeta
 
 # What the cabinet copies from the consented claims at the first login.
@@ -95,3 +107,234 @@ def _short(subject: str) -> str:
     import hashlib
 
     return hashlib.sha256(subject.encode()).hexdigest()[:24]
+
+
+# --- «Личные данные»: phone, e-mail and addresses confirmed with a one-time code ----------
+
+PHONE_PURPOSE = "cabinet_phone_change"
+EMAIL_PURPOSE = "cabinet_email_change"
+ADDRESS_PURPOSE = "cabinet_address_change"
+
+PHONE = "phone"
+EMAIL = "email"
+ADDRESS = "address"
+_PURPOSES = {PHONE: PHONE_PURPOSE, EMAIL: EMAIL_PURPOSE}
+
+
+class NoPhone(Exception):
+    """An address change is confirmed by SMS, and the patient has no phone on file."""
+
+
+class PhoneChanged(Exception):
+    """The phone the address code went to is no longer the patient's phone."""
+
+
+def mask_email(email: str) -> str:
+    """i***@example.org: the owner recognises it, a stranger learns little."""
+    if not email:
+        return ""
+    local, _sep, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_contact(kind: str, value: str) -> str:
+    return mask_phone(value) if kind == PHONE else mask_email(value)
+
+
+def code_lifetime_minutes() -> int:
+    return max(1, round(code_lifetime().total_seconds() / 60))
+
+
+def code_wait_seconds(*, kind: str, target: str) -> int:
+    """Seconds before another code for this change may be sent (0: now)."""
+    purpose = ADDRESS_PURPOSE if kind == ADDRESS else _PURPOSES[kind]
+    return seconds_until_resend(purpose=purpose, target=target)
+
+
+@transaction.atomic
+def send_contact_change_code(
+    *, patient: Patient, kind: str, new_value: str, meta: RequestMeta
+) -> None:
+    """Send a code to the NEW phone (SMS) or e-mail; nothing changes until it is entered.
+
+    ``new_value`` is normalised already. Raises codes.CodeRefused while the resend interval
+    or the hourly limit holds.
+    """
+    if kind == PHONE:
+        send_code(
+            purpose=PHONE_PURPOSE,
+            target=new_value,
+            channel="sms",
+            text=_(
+                "ЕГИСЗ: код {code} для смены номера телефона в личном кабинете. "
+                "Никому его не сообщайте."
+            ),
+        )
+    else:
+        send_code(
+            purpose=EMAIL_PURPOSE,
+            target=new_value,
+            channel="email",
+            subject=_("ЕГИСЗ: код подтверждения адреса электронной почты"),
+            text=_(
+                "Код {code} подтверждает этот адрес электронной почты в личном кабинете "
+                "пациента ЕГИСЗ. Код действует %(minutes)d мин. Если вы не меняли адрес, "
+                "просто удалите это письмо."
+            )
+            % {"minutes": code_lifetime_minutes()},
+        )
+    record_event(
+        action=f"cabinet.{kind}_change_code_sent",
+        meta=meta,
+        actor=patient.user,
+        new=mask_contact(kind, new_value),
+    )
+
+
+@transaction.atomic
+def confirm_contact_change(
+    *, patient: Patient, kind: str, new_value: str, code: str, meta: RequestMeta
+) -> CheckResult:
+    """Apply the new phone or e-mail if ``code`` is the one sent to it.
+
+    On success: the patient's contact changes, the OLD contact is told (with the new one
+    masked), the patient gets a «contacts» notice and the audit journal both values masked.
+    A wrong code changes nothing (the code records the failed try).
+    """
+    result = check_code(purpose=_PURPOSES[kind], target=new_value, code=code)
+    if not result.ok:
+        record_event(
+            action="cabinet.change_code_rejected",
+            meta=meta,
+            actor=patient.user,
+            success=False,
+            change=kind,
+            reason=result.status.value,
+        )
+        return result
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    old_value = getattr(patient, kind)
+    setattr(patient, kind, new_value)
+    patient.save(update_fields=[kind])
+    masked_new = mask_contact(kind, new_value)
+    if kind == PHONE:
+        title = _("Номер телефона изменён")
+        if old_value:
+            queue_sms(
+                phone=old_value,
+                text=_(
+                    "ЕГИСЗ: номер телефона в личном кабинете изменён на %(new)s. "
+                    "Если это сделали не вы, войдите в кабинет и сообщите о проблеме."
+                )
+                % {"new": masked_new},
+            )
+    else:
+        title = _("Адрес электронной почты изменён")
+        if old_value:
+            queue_email(
+                to=old_value,
+                subject=_("ЕГИСЗ: адрес электронной почты изменён"),
+                body=_(
+                    "Адрес электронной почты в личном кабинете пациента ЕГИСЗ изменён на "
+                    "%(new)s. Уведомления теперь приходят на новый адрес.\n\n"
+                    "Если это сделали не вы, войдите в кабинет и сообщите о проблеме."
+                )
+                % {"new": masked_new},
+            )
+    notify_patient(
+        patient=patient,
+        event="contacts",
+        title=title,
+        body=_("Новое значение: %(new)s. Если это сделали не вы, сообщите о проблеме.")
+        % {"new": masked_new},
+        link=reverse("patients:personal_data"),
+    )
+    record_event(
+        action=f"cabinet.{kind}_changed",
+        meta=meta,
+        actor=patient.user,
+        old=mask_contact(kind, old_value),
+        new=masked_new,
+    )
+    # A confirmed contact may be the last thing the profile was missing.
+    from egisz.cabinet.profile.services import complete_profile_if_ready
+
+    complete_profile_if_ready(patient=patient, meta=meta)
+    return result
+
+
+@transaction.atomic
+def send_address_change_code(*, patient: Patient, address_kind: str, meta: RequestMeta) -> str:
+    """Send the SMS code that confirms a new address to the patient's current phone.
+
+    Returns the phone it went to. Raises NoPhone without a phone on file, codes.CodeRefused
+    while the resend interval or the hourly limit holds.
+    """
+    if not patient.phone:
+        raise NoPhone
+    send_code(
+        purpose=ADDRESS_PURPOSE,
+        target=patient.phone,
+        channel="sms",
+        text=_(
+            "ЕГИСЗ: код {code} для изменения адреса в личном кабинете. Никому его не сообщайте."
+        ),
+    )
+    record_event(
+        action="cabinet.address_change_code_sent",
+        meta=meta,
+        actor=patient.user,
+        address_kind=address_kind,
+    )
+    return patient.phone
+
+
+@transaction.atomic
+def confirm_address_change(
+    *,
+    patient: Patient,
+    address_kind: str,
+    fields: dict,
+    target: str,
+    code: str,
+    meta: RequestMeta,
+) -> CheckResult:
+    """Store the address (one per kind) if ``code`` is the SMS code sent to ``target``.
+
+    Raises PhoneChanged when ``target`` is no longer the patient's phone.
+    """
+    if address_kind not in Address.Kind.values:
+        raise ValueError(address_kind)
+    if not patient.phone or patient.phone != target:
+        raise PhoneChanged
+    result = check_code(purpose=ADDRESS_PURPOSE, target=target, code=code)
+    if not result.ok:
+        record_event(
+            action="cabinet.change_code_rejected",
+            meta=meta,
+            actor=patient.user,
+            success=False,
+            change=ADDRESS,
+            reason=result.status.value,
+        )
+        return result
+    values = {name: str(fields.get(name) or "") for name in ADDRESS_FIELDS}
+    _address, created = Address.objects.update_or_create(
+        patient=patient, kind=address_kind, defaults=values
+    )
+    label = Address.Kind(address_kind).label
+    notify_patient(
+        patient=patient,
+        event="contacts",
+        title=_("Изменён %(kind)s") % {"kind": label},
+        body=_("Если это сделали не вы, сообщите о проблеме."),
+        link=reverse("patients:personal_data"),
+    )
+    record_event(
+        action="cabinet.address_changed",
+        meta=meta,
+        actor=patient.user,
+        address_kind=address_kind,
+        created=created,
+    )
+    return result

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from egisz.cabinet.profile import views
 
 app_name = "profile"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("profile/", views.complete, name="complete"),
+    path("profile/corrections/", views.corrections, name="corrections"),
+]

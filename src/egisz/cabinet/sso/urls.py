@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from egisz.cabinet.sso import views
 
 app_name = "sso"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("callback/", views.callback_view, name="callback"),
+    path("logout/", views.logout_view, name="logout"),
+]

@@ -23,15 +23,26 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def policy_with_form_targets(origins) -> str:
+    """The site's policy with ``origins`` added to form-action. Browsers apply form-action
+    to the redirect that follows a form too, so a form whose answer sends the browser to
+    another site (a logout ending at the identity provider) needs that site listed."""
+    extra = " ".join(origin for origin in origins if origin)
+    if not extra:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {extra}")
+
+
 class SecurityHeadersMiddleware:
     """Adds the Content-Security-Policy and Permissions-Policy headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.policy = policy_with_form_targets(getattr(settings, "CSP_FORM_ACTION_ORIGINS", []))
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )

@@ -1,5 +1,6 @@
-"""`egisz serve-demo` (what `make run` starts): the IdP's development server on
-127.0.0.1:EGISZ_IDP_PORT with outbox delivery in a thread of the same process."""
+"""`egisz idp serve-demo` / `egisz cabinet serve-demo` (`egisz serve-demo`, what `make run`
+starts, runs both): the site's development server on 127.0.0.1:<its port> with outbox
+delivery in a thread of the same process."""
 
 import signal
 import threading
@@ -16,7 +17,7 @@ HOST = "127.0.0.1"
 
 class Command(BaseCommand):
     help = (
-        "Serve the site for the demo on 127.0.0.1:$EGISZ_IDP_PORT with outbox delivery "
+        "Serve the site for the demo on 127.0.0.1:<site port> with outbox delivery "
         "running in the same process; Ctrl-C stops both."
     )
     # runserver runs the system checks itself.

@@ -1,0 +1,257 @@
+"""Checking an uploaded document before anything is stored.
+
+The one place that decides whether a file is acceptable, so the documents vault can grow
+from it (more kinds, an antivirus hook) without the forms knowing. A file is accepted when:
+
+- its CONTENT is a PDF, JPEG or PNG (magic bytes; the name and the browser's content type
+  are not trusted);
+- it decodes completely: images are verified and then decoded in full in a fresh image
+  (Pillow's decompression-bomb guard stays on), PDFs are parsed and their pages counted
+  (encrypted PDFs are refused: nobody could read them later);
+- it is not empty and not larger than settings.DOCUMENT_MAX_BYTES;
+- the extension of its name, if any, does not contradict the content.
+
+Every refusal is a django ValidationError with a Russian message meant for the field.
+"""
+
+import hashlib
+import io
+import logging
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+logger = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+JPEG = "image/jpeg"
+PNG = "image/png"
+
+
+@dataclass(frozen=True)
+class FileType:
+    content_type: str
+    label: str
+    extensions: tuple[str, ...]  # the first is the one a downloaded file gets
+    magic: bytes
+    pillow_format: str = ""  # empty for PDF
+
+
+FILE_TYPES = (
+    FileType(PDF, "PDF", (".pdf",), b"%PDF-"),
+    FileType(JPEG, "JPG", (".jpg", ".jpeg", ".jpe", ".jfif"), b"\xff\xd8\xff", "JPEG"),
+    FileType(PNG, "PNG", (".png",), b"\x89PNG\r\n\x1a\n", "PNG"),
+)
+BY_CONTENT_TYPE = {file_type.content_type: file_type for file_type in FILE_TYPES}
+# What the file input offers in the browser's dialog (a convenience, not a check).
+ACCEPT = ",".join(
+    [ext for file_type in FILE_TYPES for ext in file_type.extensions]
+    + [file_type.content_type for file_type in FILE_TYPES]
+)
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed every check, read into memory (at most DOCUMENT_MAX_BYTES)."""
+
+    content: bytes
+    content_type: str
+    original_name: str
+    sha256: str
+    pages: int = 1
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def wrong_format_message() -> str:
+    return _("Неверный формат файла: загрузите PDF, JPG или PNG.")
+
+
+def size_limit_mb() -> int:
+    return max(1, settings.DOCUMENT_MAX_BYTES // (1024 * 1024))
+
+
+def check_upload(upload) -> CheckedUpload:
+    """The checked contents of ``upload`` (a Django UploadedFile or any object with
+    ``name``, ``size`` and ``chunks()``/``read()``), or ValidationError."""
+    limit = settings.DOCUMENT_MAX_BYTES
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > limit:
+        raise _too_large()
+    content = _read_at_most(upload, limit + 1)
+    if not content:
+        raise ValidationError(
+            _("Файл пустой. Выберите файл с отсканированным документом."), code="empty"
+        )
+    if len(content) > limit:
+        raise _too_large()
+    file_type = sniff(content)
+    if file_type is None:
+        raise ValidationError(wrong_format_message(), code="format")
+    name = clean_file_name(getattr(upload, "name", "") or "")
+    extension = PurePosixPath(name).suffix.lower()
+    if extension and extension not in file_type.extensions:
+        raise ValidationError(
+            _(
+                "Неверный формат файла: по содержимому это %(kind)s, а имя оканчивается на "
+                "«%(ext)s». Загрузите PDF, JPG или PNG с правильным расширением."
+            )
+            % {"kind": file_type.label, "ext": extension},
+            code="extension",
+        )
+    pages = (
+        _check_pdf(content) if file_type.content_type == PDF else _check_image(content, file_type)
+    )
+    return CheckedUpload(
+        content=content,
+        content_type=file_type.content_type,
+        original_name=name or _default_name(file_type),
+        sha256=hashlib.sha256(content).hexdigest(),
+        pages=pages,
+    )
+
+
+def sniff(content: bytes) -> FileType | None:
+    """The type the first bytes say, whatever the name claims."""
+    for file_type in FILE_TYPES:
+        if content.startswith(file_type.magic):
+            return file_type
+    return None
+
+
+def clean_file_name(raw: str) -> str:
+    """The last part of a name as a browser sent it (a path on Windows, too), without
+    control characters, trimmed to a sane length with its extension kept."""
+    text = unicodedata.normalize("NFC", str(raw))
+    text = PureWindowsPath(PurePosixPath(text).name).name
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    text = " ".join(text.split()).strip(". ")
+    if len(text) > MAX_NAME_LENGTH:
+        suffix = PurePosixPath(text).suffix[:10]
+        text = text[: MAX_NAME_LENGTH - len(suffix)] + suffix
+    return text
+
+
+def _default_name(file_type: FileType) -> str:
+    return "document" + file_type.extensions[0]
+
+
+def _too_large() -> ValidationError:
+    return ValidationError(
+        _(
+            "Файл больше %(mb)d МБ. Уменьшите разрешение сканирования или сохраните "
+            "документ в PDF с большим сжатием."
+        )
+        % {"mb": size_limit_mb()},
+        code="size",
+    )
+
+
+def _damaged() -> ValidationError:
+    return ValidationError(
+        _(
+            "Файл повреждён или загружен не полностью: его не удалось открыть. "
+            "Сохраните документ заново и загрузите ещё раз."
+        ),
+        code="damaged",
+    )
+
+
+def _read_at_most(upload, limit: int) -> bytes:
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    buffer = bytearray()
+    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(65536), b"")
+    for chunk in chunks:
+        buffer += chunk
+        if len(buffer) >= limit:
+            break
+    return bytes(buffer[:limit])
+
+
+def _check_image(content: bytes, file_type: FileType) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    max_pixels = Image.MAX_IMAGE_PIXELS or 89_478_485  # never run with the guard off
+    try:
+        # Pillow refuses more than twice MAX_IMAGE_PIXELS itself and only warns above it;
+        # the explicit check refuses the warning range too (thread-safe, unlike turning
+        # the warning into an error with warnings.catch_warnings).
+        with Image.open(io.BytesIO(content), formats=[file_type.pillow_format]) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise Image.DecompressionBombError("too many pixels")
+            image.verify()
+        # verify() leaves the image unusable; decoding every pixel needs a fresh one.
+        with Image.open(io.BytesIO(content), formats=[file_type.pillow_format]) as image:
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(
+            _(
+                "Изображение слишком большое: больше %(px)s точек. Отсканируйте документ "
+                "с меньшим разрешением."
+            )
+            % {"px": f"{max_pixels:,}".replace(",", " ")},
+            code="pixels",
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _damaged() from exc
+    except Exception as exc:  # a decoder bug must not become a 500 or an accepted file
+        logger.warning("image decoder failed on an upload: %r", exc)
+        raise _damaged() from exc
+    return 1
+
+
+def _check_pdf(content: bytes) -> int:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted:
+            raise ValidationError(
+                _("Файл PDF защищён паролем. Сохраните документ без пароля и загрузите ещё раз."),
+                code="encrypted",
+            )
+        pages = len(reader.pages)
+        for page in reader.pages:
+            page.mediabox  # noqa: B018 (resolves the page object and its inherited box)
+    except ValidationError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on broken input
+        raise _damaged() from exc
+    if pages < 1:
+        raise _damaged()
+    return pages
+
+
+class DocumentFileField(forms.FileField):
+    """A file field whose cleaned value is a CheckedUpload (or None when nothing was chosen)."""
+
+    widget = forms.FileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_empty_file", True)  # an empty file gets our own message
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", ACCEPT)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload or upload is initial:
+            return None
+        return check_upload(upload)
+
+
+DOCUMENT_HINT = gettext_lazy("PDF, JPG или PNG, не больше %(mb)d МБ.")
+
+
+def document_hint() -> str:
+    return str(DOCUMENT_HINT) % {"mb": size_limit_mb()}

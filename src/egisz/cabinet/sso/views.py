@@ -1,0 +1,146 @@
+"""«Войти через Госуслуги»: the login (to the provider), the callback (back from it) and
+the logout (through it)."""
+
+import logging
+
+from django.contrib.auth import login, logout
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from egisz.cabinet.patients.access import current_patient
+from egisz.cabinet.portal.limited import LEVEL, REFUSED, enter_limited_mode, leave_limited_mode
+from egisz.cabinet.sso import client, services
+from egisz.cabinet.sso.session import (
+    GRANT_KEY,
+    ID_TOKEN_KEY,
+    mark_session_start,
+    pop_pending,
+    remember_pending,
+    safe_next,
+)
+from egisz.common.request_meta import RequestMeta
+
+log = logging.getLogger(__name__)
+
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    """GET: to the provider. POST with consent=1 (the limited-mode page's «Дать согласие»):
+    to the provider again, asking it to show the consent screen (prompt=consent)."""
+    source = request.POST if request.method == "POST" else request.GET
+    next_url = safe_next(source.get("next"))
+    if current_patient(request) is not None:
+        return redirect(next_url or "portal:home")
+    prompt = "consent" if request.method == "POST" and source.get("consent") == "1" else None
+    try:
+        authorization = client.authorization_request(prompt=prompt)
+    except client.ProviderUnavailable as exc:
+        log.warning("login: the provider is unavailable (%s)", exc)
+        return _unavailable(request)
+    remember_pending(
+        request,
+        state=authorization.state,
+        nonce=authorization.nonce,
+        code_verifier=authorization.code_verifier,
+        next_url=next_url,
+    )
+    return redirect(authorization.url)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def callback_view(request):
+    """Back from the provider: ?code&state, or ?error&state."""
+    meta = RequestMeta.from_request(request)
+    pending, reason = pop_pending(request, request.GET.get("state"))
+    if pending is None:
+        return _refuse(request, reason, meta)
+    error = request.GET.get("error")
+    if error:
+        if error == "access_denied":
+            services.record_consent_refused(meta=meta)
+            _fresh_session(request)
+            enter_limited_mode(request, reason=REFUSED)
+            mark_session_start(request)
+            return redirect("portal:home")
+        return _refuse(request, f"provider_error:{error[:60]}", meta)
+    code = request.GET.get("code")
+    if not code:
+        return _refuse(request, "code_missing", meta)
+    try:
+        result = services.complete_login(
+            code=code, nonce=pending["nonce"], code_verifier=pending["verifier"], meta=meta
+        )
+    except services.LoginRefused as exc:
+        return _refuse(request, exc.reason, meta)
+    except client.ProviderUnavailable as exc:
+        log.warning("callback: the provider is unavailable (%s)", exc)
+        services.record_login_failure(reason="provider_unavailable", meta=meta)
+        return _unavailable(request)
+
+    if isinstance(result, services.LimitedLogin):
+        _fresh_session(request)
+        enter_limited_mode(request, reason=LEVEL, level=result.level)
+        request.session[ID_TOKEN_KEY] = result.id_token
+        mark_session_start(request)
+        return redirect("portal:home")
+
+    _close_previous_grant(request)
+    login(request, result.patient.user, backend=AUTH_BACKEND)  # rotates the session key
+    leave_limited_mode(request)
+    request.session[GRANT_KEY] = result.grant.pk
+    request.session[ID_TOKEN_KEY] = result.grant.id_token
+    mark_session_start(request)
+    if result.created or result.patient.profile_completed_at is None:
+        return redirect("profile:complete")
+    return redirect(pending.get("next") or "portal:home")
+
+
+@require_POST
+def logout_view(request):
+    """«Выйти»: the cabinet session ends here, then the provider's session through its
+    RP-initiated logout (it sends the browser back to the cabinet's «Главная»)."""
+    meta = RequestMeta.from_request(request)
+    grant_id = request.session.get(GRANT_KEY)
+    grant = services.grant_of(grant_id=grant_id, user=request.user)
+    id_token = (grant.id_token if grant else "") or request.session.get(ID_TOKEN_KEY) or ""
+    signed_in = request.user.is_authenticated or bool(id_token)
+    if signed_in:
+        services.end_session(
+            action=services.LOGOUT, user=request.user, grant_id=grant_id, meta=meta
+        )
+    logout(request)  # flushes the session
+    target = client.end_session_url(id_token or None) if signed_in else None
+    return redirect(target or "portal:home")
+
+
+def _fresh_session(request) -> None:
+    """A new session for a new outcome: whoever was logged in is not any more, and the
+    session key changes."""
+    if request.user.is_authenticated:
+        _close_previous_grant(request)
+        logout(request)
+    else:
+        request.session.cycle_key()
+        request.session.pop(ID_TOKEN_KEY, None)
+
+
+def _close_previous_grant(request) -> None:
+    """A login over a logged-in session: the old session's grant is not needed any more."""
+    grant_id = request.session.pop(GRANT_KEY, None)
+    if grant_id and request.user.is_authenticated:
+        services.drop_grant(grant_id=grant_id, user=request.user)
+
+
+def _refuse(request, reason: str, meta: RequestMeta):
+    services.record_login_failure(reason=reason, meta=meta)
+    return render(request, "sso/auth_error.html", {"login_url": reverse("sso:login")}, status=400)
+
+
+def _unavailable(request):
+    return render(request, "sso/unavailable.html", {"login_url": reverse("sso:login")}, status=503)

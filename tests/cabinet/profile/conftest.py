@@ -1,0 +1,8 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def documents_dir(settings, tmp_path):
+    """Every test stores its blobs in its own directory."""
+    settings.DOCUMENTS_DIR = str(tmp_path / "documents")
+    return tmp_path / "documents"

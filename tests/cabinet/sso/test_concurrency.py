@@ -1,0 +1,59 @@
+"""On PostgreSQL: two requests of one session whose access token expired at the same moment
+spend the rotated refresh token once (the provider treats a reused one as stolen)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from egisz.cabinet.sso import services
+from egisz.cabinet.sso.models import ProviderGrant
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL"
+    ),
+]
+
+
+def race(*calls):
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # the outcome is the result
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_requests_refresh_once(client, provider, login_through_provider):
+    login_through_provider()
+    grant = ProviderGrant.objects.get()
+    ProviderGrant.objects.filter(pk=grant.pk).update(
+        access_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    def check():
+        return services.check_grant(grant_id=grant.pk, user=grant.user, interval=0)
+
+    results = race(check, check)
+    # One refreshed; the other either waited on the row lock and found it refreshed, or
+    # came after and found a live access token. Neither ends the session.
+    assert set(results) <= {services.GRANT_REFRESHED, services.GRANT_OK}, results
+    assert provider.token_grant_types().count("refresh_token") == 1
+    grant.refresh_from_db()
+    assert grant.refresh_token in provider.refresh_tokens  # the stored one is the live one
