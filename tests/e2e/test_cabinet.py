@@ -74,7 +74,7 @@ WIDER_THAN_SCREEN = """() => {
   return [...document.querySelectorAll('body *')]
     .filter(el => el.getBoundingClientRect().right > width + 1)
     .slice(0, 5)
-    .map(el => el.tagName.toLowerCase() + '.' + el.className + ' ' + el.textContent.trim().slice(0, 40));
+    .map(el => `${el.tagName.toLowerCase()}.${el.className} ${el.textContent.trim().slice(0, 40)}`);
 }"""
 
 
