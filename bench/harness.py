@@ -2,7 +2,8 @@
 EGISZ_DEMO=0) on a recreated database, a standard-library HTTP client that logs in the way a
 browser does, and CPU accounting per process group from /proc.
 
-Used by bench/login.py (`make bench-login`) and bench/oidc.py (`make bench-oidc`).
+Used by bench/login.py (`make bench-login`), bench/oidc.py (`make bench-oidc`) and
+bench/cabinet.py (`make bench-cabinet`, which runs both sites: `site` is "idp" or "cabinet").
 """
 
 import http.cookiejar
@@ -80,22 +81,27 @@ def redis_url(db: int = 1) -> str:
     return f"redis://127.0.0.1:6379/{db}"
 
 
-def egisz(env: dict[str, str], *args: str) -> str:
+def egisz(env: dict[str, str], *args: str, site: str = "idp") -> str:
     done = subprocess.run(
-        [str(BIN / "egisz"), "idp", *args], env=env, capture_output=True, text=True, check=False
+        [str(BIN / "egisz"), site, *args], env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        sys.exit(f"egisz idp {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        sys.exit(f"egisz {site} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
 
-def shell(env: dict[str, str], code: str) -> str:
-    """Runs ``code`` in `egisz idp shell` with the server's settings; returns its output."""
-    return egisz(env, "shell", "--no-imports", "-c", code)
+def shell(env: dict[str, str], code: str, site: str = "idp") -> str:
+    """Runs ``code`` in `egisz <site> shell` with the server's settings; returns its output."""
+    return egisz(env, "shell", "--no-imports", "-c", code, site=site)
 
 
 def server_env(
-    *, database_url: str, cache_url: str, data_dir: Path, extra: dict[str, str] | None = None
+    *,
+    database_url: str,
+    cache_url: str,
+    data_dir: Path,
+    extra: dict[str, str] | None = None,
+    site: str = "idp",
 ) -> dict[str, str]:
     """The environment of a production start (EGISZ_DEMO=0, a random secret key), with the
     per-IP throttles raised: every request of a bench comes from 127.0.0.1."""
@@ -106,7 +112,7 @@ def server_env(
         # Required outside demo; nothing is delivered (no worker runs).
         EGISZ_SMTP_HOST="127.0.0.1",
         EGISZ_HTTPS="0",
-        EGISZ_IDP_DATABASE_URL=database_url,
+        **{f"EGISZ_{site.upper()}_DATABASE_URL": database_url},
         EGISZ_DATA_DIR=str(data_dir),
         # Every request comes from 127.0.0.1: per-IP throttling would measure itself.
         EGISZ_LOGIN_IP_RATE="100000000/1m",
@@ -122,14 +128,16 @@ def server_env(
     return env
 
 
-def prepare_database(env: dict[str, str], database_url: str, cache_url: str) -> None:
+def prepare_database(
+    env: dict[str, str], database_url: str, cache_url: str, site: str = "idp"
+) -> None:
     """Drops and recreates the database, migrates, and empties the cache."""
     recreate_database(database_url)
-    egisz(env, "migrate", "--no-input")
-    egisz(env, "createcachetable")
-    egisz(env, "collectstatic", "--no-input")
+    egisz(env, "migrate", "--no-input", site=site)
+    egisz(env, "createcachetable", site=site)
+    egisz(env, "collectstatic", "--no-input", site=site)
     if cache_url:
-        shell(env, "from django.core.cache import cache; cache.clear()")
+        shell(env, "from django.core.cache import cache; cache.clear()", site=site)
 
 
 # Runs inside `egisz idp shell`: one hash made the configured way, shared by every account
@@ -164,13 +172,21 @@ def phones(count: int) -> list[str]:
 
 
 def start_gunicorn(
-    env: dict[str, str], *, workers: int, port: int, data_dir: Path
+    env: dict[str, str],
+    *,
+    workers: int,
+    port: int,
+    data_dir: Path,
+    app: str = "egisz.idp.wsgi",
+    threads: int = 1,
 ) -> subprocess.Popen:
+    """gunicorn with sync workers (threads=1), or gthread workers with ``threads`` each."""
     return subprocess.Popen(
         [
             str(BIN / "gunicorn"),
-            "egisz.idp.wsgi",
+            app,
             f"--workers={workers}",
+            *([f"--threads={threads}"] if threads > 1 else []),
             f"--bind=127.0.0.1:{port}",
             "--backlog=2048",
             "--timeout=120",
@@ -345,19 +361,31 @@ class CpuMeter:
     that starts during the round (a new connection) is counted from its start, and one that
     ends (a connection closed after CONN_MAX_AGE) keeps what it used until its last sample."""
 
-    GROUPS = ("web", "postgres", "redis", "bench")
     INTERVAL = 0.5
 
-    def __init__(self, web_workers: list[int], database: str):
+    def __init__(
+        self,
+        web_workers: list[int],
+        database: str,
+        *,
+        more_web: dict[str, list[int]] | None = None,
+        more_databases: tuple[str, ...] = (),
+    ):
+        """``more_web``: further groups of server processes by name (another site's
+        workers); ``more_databases``: further databases whose backends count as postgres."""
         self.web_workers = web_workers
-        self.database = database
-        self.used = dict.fromkeys((*self.GROUPS, "other processes", "idle"), 0.0)
+        self.more_web = dict(more_web or {})
+        self.databases = (database, *more_databases)
+        self.groups = ("web", *self.more_web, "postgres", "redis", "bench")
+        self.used = dict.fromkeys((*self.groups, "other processes", "idle"), 0.0)
         self._stop = threading.Event()
 
     def _pids(self) -> dict[str, list[int]]:
+        postgres = sorted({pid for name in self.databases for pid in postgres_pids(name)})
         return {
             "web": self.web_workers,
-            "postgres": postgres_pids(self.database),
+            **self.more_web,
+            "postgres": postgres,
             "redis": list(pids_named("redis-server")),
         }
 
@@ -392,7 +420,7 @@ class CpuMeter:
         machine = machine_cpu_seconds()
         self._stop.set()
         self._thread.join()
-        round_used = dict.fromkeys(self.GROUPS, 0.0)
+        round_used = dict.fromkeys(self.groups, 0.0)
         for (group, pid), last in self._last.items():
             round_used[group] += last - self._first[(group, pid)]
         round_used["bench"] = bench
@@ -404,8 +432,8 @@ class CpuMeter:
             self.used[key] += value
 
     def stack(self) -> float:
-        """Web + PostgreSQL + Redis + load generator."""
-        return sum(self.used[k] for k in self.GROUPS)
+        """Web (every site's) + PostgreSQL + Redis + load generator."""
+        return sum(self.used[k] for k in self.groups)
 
 
 def peak_rss_mib(pid: int) -> float:
