@@ -193,6 +193,29 @@ def test_key_rotation_at_provider_is_followed(client, provider, login_through_pr
     assert provider.calls("/jwks") == 2  # the cached set, then once more for the new kid
 
 
+def test_a_login_racing_another_ones_key_refetch_uses_the_fresh_set(
+    client, provider, login_through_provider, monkeypatch
+):
+    # Two workers see a new kid at once: one fetches the new set and holds the cooldown;
+    # the other, which read the stale set, must use the new one rather than fail.
+    from egisz.cabinet.sso import client as oidc_client
+
+    login_through_provider()  # the set with the old key is cached
+    client.post("/sso/logout/")
+    provider.rotate_key()
+    jwks_key = oidc_client._cache_key("jwks", oidc_client.provider_metadata()["jwks_uri"])
+
+    def other_worker_wins_the_refetch(key, value, timeout=None):
+        oidc_client.cache.set(jwks_key, {"keys": [provider.key.as_dict(private=False)]}, 3600)
+        return False
+
+    monkeypatch.setattr(oidc_client.cache, "add", other_worker_wins_the_refetch)
+    response = login_through_provider()
+    assert response.status_code == 302
+    assert "Ошибка авторизации" not in response.content.decode()
+    assert provider.calls("/jwks") == 1  # this worker did not ask the provider again
+
+
 # --- Forged and replayed callbacks -----------------------------------------------------------
 
 

@@ -152,3 +152,75 @@ def test_the_jwks_has_both_algorithms_before_any_token_is_signed(client):
         "RS256",
         "ES256",
     }
+
+
+def test_there_is_never_a_second_current_key_of_one_algorithm():
+    keys.signing_key("RS256")
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SigningKey.objects.create(kid="rs256-extra", algorithm="RS256", encrypted_private_key="x")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_signing_their_first_tokens_at_once_share_one_key():
+    # A fresh database and several workers signing at the same moment: before the fix each
+    # made a key of its own, and relying parties that had cached the JWKS refused tokens.
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set EGISZ_IDP_DATABASE_URL)")
+    attempts = 6
+    start = threading.Barrier(attempts)
+    kids, errors = [], []
+
+    def sign():
+        try:
+            start.wait()
+            kids.append(keys.signing_key("RS256").kid)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(set(kids)) == 1
+    assert SigningKey.objects.filter(algorithm="RS256").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_retires_all_but_the_newest_current_key():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before = [("oidc", "0003_support_manages_clients")]
+    after = [("oidc", "0004_one_current_signing_key")]
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    OldKey = old_apps.get_model("oidc", "SigningKey")
+    for n, kid in enumerate(["rs-a", "rs-b", "rs-c"]):
+        OldKey.objects.create(
+            kid=kid,
+            algorithm="RS256",
+            encrypted_private_key="x",
+            created_at=START + datetime.timedelta(seconds=n),
+        )
+    OldKey.objects.create(kid="es-a", algorithm="ES256", encrypted_private_key="x")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    current = set(SigningKey.objects.filter(retired_at__isnull=True).values_list("kid", flat=True))
+    assert current == {"rs-c", "es-a"}
+    # The retired ones stay published for the tokens they signed.
+    assert SigningKey.objects.count() == 4
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

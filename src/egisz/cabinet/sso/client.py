@@ -204,6 +204,11 @@ def _key_set_for(kid: str | None) -> tuple[KeySet, set]:
         cooldown = _cache_key("jwks-refetch", issuer())
         if cache.add(cooldown, 1, JWKS_REFETCH_COOLDOWN_SECONDS):
             keys = _jwks(refresh=True)
+        else:
+            # Another request is fetching (or has just fetched) the new set: use the
+            # cached one, which may already hold the key, rather than fail on our stale
+            # copy or ask the provider once more.
+            keys = _jwks()
     try:
         return KeySet.import_key_set(keys), _kids(keys)
     except (JoseError, ValueError, TypeError, KeyError) as exc:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -66,14 +66,28 @@ def rotate(algorithm: str) -> SigningKey:
 
 def signing_key(algorithm: str):
     """The current private key for ``algorithm`` (created on first use)."""
-    record = (
-        SigningKey.objects.filter(algorithm=algorithm, retired_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
+    record = _current(algorithm)
     if record is None:
-        record = rotate(algorithm)
+        record = _create_first(algorithm)
     return _load(record)
+
+
+def _current(algorithm: str) -> SigningKey | None:
+    return SigningKey.objects.filter(algorithm=algorithm, retired_at__isnull=True).first()
+
+
+def _create_first(algorithm: str) -> SigningKey:
+    """The first key of ``algorithm``. Several workers may get here at once on a fresh
+    database; the database allows one current key per algorithm, so the losers use the
+    winner's key instead of each signing with a key of its own."""
+    try:
+        with transaction.atomic():
+            return rotate(algorithm)
+    except IntegrityError:
+        record = _current(algorithm)
+        if record is None:
+            raise
+        return record
 
 
 def published_records():

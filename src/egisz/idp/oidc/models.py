@@ -31,6 +31,14 @@ class SigningKey(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("ключ подписи")
         verbose_name_plural = _("ключи подписи")
+        constraints = [
+            # One key signs per algorithm; older ones are retired (and still published).
+            models.UniqueConstraint(
+                fields=["algorithm"],
+                condition=models.Q(retired_at__isnull=True),
+                name="one_current_signing_key_per_algorithm",
+            )
+        ]
 
     def __str__(self):
         return f"{self.algorithm} {self.kid}"
