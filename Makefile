@@ -7,7 +7,7 @@ EGISZ := $(BIN)/egisz
 export EGISZ_IDP_PORT ?= 8000
 export EGISZ_CABINET_PORT ?= 8001
 
-.PHONY: run test install install-dev lock lint format messages bench-login bench-oidc bench-cabinet browser clean
+.PHONY: run test install install-dev lock lint format messages bench-login bench-oidc bench-cabinet browser antivirus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,15 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is not installed: real-browser tests will be skipped"; fi; }
 
-test: install-dev browser
+# ClamAV's daemon for the antivirus tests (installed when missing and possible). The tests
+# start their own clamd with a test-only signature: no virus database is downloaded.
+antivirus:
+	@command -v clamd >/dev/null || test -x /usr/sbin/clamd || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon; \
+	  else echo "clamd is not installed: antivirus tests will be skipped"; fi; }
+
+test: install-dev browser antivirus
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	EGISZ_DEMO=1 EGISZ_IDP_DATABASE_URL= $(EGISZ) idp makemigrations --check --dry-run

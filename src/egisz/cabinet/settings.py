@@ -133,6 +133,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Key for documents and other secrets at rest; derived from SECRET_KEY unless set.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
+# Antivirus check of every upload, the last check before a file is stored: a dotted path
+# to a scanner class (egisz.cabinet.documents.antivirus). ClamdScanner asks a ClamAV daemon
+# (clamd) over its INSTREAM protocol and refuses uploads while clamd cannot answer;
+# NoScanner accepts everything and exists for the demo only (refused outside demo mode).
+DOCUMENT_SCANNER = env_str(
+    "EGISZ_DOCUMENT_SCANNER",
+    "egisz.cabinet.documents.antivirus." + ("NoScanner" if DEMO else "ClamdScanner"),
+)
+# clamd's TCP address (host:port), or the path of its unix socket (starting with "/").
+CLAMD_ADDRESS = env_str("EGISZ_CLAMD_ADDRESS", "127.0.0.1:3310")
+CLAMD_TIMEOUT_SECONDS = env_int("EGISZ_CLAMD_TIMEOUT_SECONDS", 30)
+if not DEMO and DOCUMENT_SCANNER.rsplit(".", 1)[-1] == "NoScanner":
+    raise ImproperlyConfigured(
+        "EGISZ_DOCUMENT_SCANNER=NoScanner accepts every upload unscanned: it is for the "
+        "demo only (EGISZ_DEMO=1). Point EGISZ_CLAMD_ADDRESS at a clamd instead."
+    )
 
 # What `egisz cabinet worker` runs each round (see egisz.common.outbox.worker).
 WORKER_TASKS = [

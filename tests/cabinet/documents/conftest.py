@@ -1,5 +1,7 @@
 import pytest
 
+from tests.cabinet.documents.clamd import clamd  # noqa: F401 (a session fixture: a real clamd)
+
 
 @pytest.fixture(autouse=True)
 def documents_dir(settings, tmp_path):

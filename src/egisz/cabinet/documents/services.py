@@ -22,7 +22,11 @@ def store_document(*, patient: Patient, kind: str, upload, meta: RequestMeta) ->
     current one of a versioned kind is archived, not deleted."""
     if kind not in StoredDocument.Kind.values:
         raise ValueError(f"unknown document kind {kind!r}")
-    checked = upload if isinstance(upload, CheckedUpload) else check_upload(upload)
+    checked = (
+        upload
+        if isinstance(upload, CheckedUpload)
+        else check_upload(upload, actor=patient.user, meta=meta)
+    )
     name = storage.write_blob(checked.content)
     try:
         with transaction.atomic():

@@ -9,7 +9,11 @@ from it (more kinds, an antivirus hook) without the forms knowing. A file is acc
   (Pillow's decompression-bomb guard stays on), PDFs are parsed and their pages counted
   (encrypted PDFs are refused: nobody could read them later);
 - it is not empty and not larger than settings.DOCUMENT_MAX_BYTES;
-- the extension of its name, if any, does not contradict the content.
+- the extension of its name, if any, does not contradict the content;
+- last, the antivirus scanner (settings.DOCUMENT_SCANNER, see antivirus.py) finds nothing.
+  A file it flags is refused and journalled (``cabinet.document_infected``: the signature
+  and the SHA-256, never the file); when it cannot answer, the file is refused too (fail
+  closed) and the error logged.
 
 Every refusal is a django ValidationError with a Russian message meant for the field.
 """
@@ -18,14 +22,20 @@ import hashlib
 import io
 import logging
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from egisz.cabinet.documents import antivirus
+from egisz.common.audit.services import record_event
+from egisz.common.request_meta import RequestMeta
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +90,13 @@ def size_limit_mb() -> int:
     return max(1, settings.DOCUMENT_MAX_BYTES // (1024 * 1024))
 
 
-def check_upload(upload) -> CheckedUpload:
+def check_upload(upload, *, actor=None, meta: RequestMeta | None = None) -> CheckedUpload:
     """The checked contents of ``upload`` (a Django UploadedFile or any object with
-    ``name``, ``size`` and ``chunks()``/``read()``), or ValidationError."""
+    ``name``, ``size`` and ``chunks()``/``read()``), or ValidationError. ``actor`` (the
+    uploading user, when known) and ``meta`` go into the journal if the file is infected.
+
+    Call it outside any transaction: the scan is a network call, and the journal entry of
+    an infected file must not be rolled back with the caller's work."""
     limit = settings.DOCUMENT_MAX_BYTES
     declared = getattr(upload, "size", None)
     if declared is not None and declared > limit:
@@ -111,13 +125,77 @@ def check_upload(upload) -> CheckedUpload:
     pages = (
         _check_pdf(content) if file_type.content_type == PDF else _check_image(content, file_type)
     )
-    return CheckedUpload(
+    checked = CheckedUpload(
         content=content,
         content_type=file_type.content_type,
         original_name=name or _default_name(file_type),
         sha256=hashlib.sha256(content).hexdigest(),
         pages=pages,
     )
+    _scan(checked, actor=actor, meta=meta)
+    return checked
+
+
+def infected_message() -> str:
+    return _(
+        "Файл не прошёл антивирусную проверку: обнаружена угроза. Такой файл загрузить нельзя."
+    )
+
+
+def scanner_unavailable_message() -> str:
+    return _("Проверка файлов на вирусы временно недоступна. Попробуйте загрузить файл позже.")
+
+
+def _scan(checked: CheckedUpload, *, actor, meta: RequestMeta | None) -> None:
+    scanner = antivirus.get_scanner()
+    try:
+        result = scanner.scan(checked.content)
+    except antivirus.ScannerUnavailable as exc:
+        logger.error("antivirus check failed, upload %s refused: %s", checked.sha256, exc)
+        raise ValidationError(scanner_unavailable_message(), code="scanner_unavailable") from exc
+    except Exception as exc:  # a broken scanner must refuse the file, not accept it or 500
+        logger.exception("antivirus scanner %r crashed, upload %s refused", scanner, checked.sha256)
+        raise ValidationError(scanner_unavailable_message(), code="scanner_unavailable") from exc
+    if result.clean:
+        return
+    logger.warning(
+        "infected upload refused: %s (sha256 %s, actor %s)",
+        result.signature,
+        checked.sha256,
+        getattr(actor, "pk", actor),
+    )
+    _record_infected(checked, result, actor=actor, meta=meta or RequestMeta())
+    raise ValidationError(infected_message(), code="infected")
+
+
+def _record_infected(checked: CheckedUpload, result, *, actor, meta: RequestMeta) -> None:
+    """Journals a refused infected upload in a transaction of its own, so the refusal that
+    follows cannot roll it back."""
+    event = {
+        "action": "cabinet.document_infected",
+        "meta": meta,
+        "actor": actor,
+        "success": False,
+        "signature": result.signature,
+        "sha256": checked.sha256,
+        "content_type": checked.content_type,
+        "size": checked.size,
+    }
+    try:
+        with transaction.atomic(durable=True):
+            record_event(**event)
+        return
+    except RuntimeError:  # called inside someone's transaction (durable refuses nesting)
+        pass
+    # The caller's rollback may take this row along: the log keeps the event in any case.
+    logger.error(
+        "cabinet.document_infected recorded inside an outer transaction (check uploads "
+        "before opening one): signature %s, sha256 %s, actor %s",
+        result.signature,
+        checked.sha256,
+        getattr(actor, "pk", actor),
+    )
+    record_event(**event)
 
 
 def sniff(content: bytes) -> FileType | None:
@@ -234,7 +312,11 @@ def _check_pdf(content: bytes) -> int:
 
 
 class DocumentFileField(forms.FileField):
-    """A file field whose cleaned value is a CheckedUpload (or None when nothing was chosen)."""
+    """A file field whose cleaned value is a CheckedUpload (or None when nothing was chosen).
+
+    The journal entry of an infected file names the uploader when the form knows it: the
+    form's ``patient`` (its ``user`` is the actor) and ``request_meta`` attributes, if any.
+    """
 
     widget = forms.FileInput
 
@@ -242,12 +324,24 @@ class DocumentFileField(forms.FileField):
         kwargs.setdefault("allow_empty_file", True)  # an empty file gets our own message
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", ACCEPT)
+        self._form = None
+
+    def get_bound_field(self, form, field_name):
+        # Each form instance works on its own deep copy of the field: remember the form.
+        self._form = weakref.ref(form)
+        return super().get_bound_field(form, field_name)
 
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
         if not upload or upload is initial:
             return None
-        return check_upload(upload)
+        form = self._form() if self._form is not None else None
+        patient = getattr(form, "patient", None)
+        return check_upload(
+            upload,
+            actor=getattr(patient, "user", None),
+            meta=getattr(form, "request_meta", None),
+        )
 
 
 DOCUMENT_HINT = gettext_lazy("PDF, JPG или PNG, не больше %(mb)d МБ.")

@@ -73,6 +73,7 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, patient, documents: dict, **kwargs):
         kwargs.setdefault("initial", {"inn": patient.inn, "workplace": patient.workplace})
         super().__init__(*args, **kwargs)
+        self.patient = patient  # named in the journal if an upload is infected
         self.documents = documents
         hint = document_hint()
         for name, kind in SCAN_FIELDS.items():

@@ -20,6 +20,7 @@ def complete(request, *, patient):
     documents = current_documents(patient=patient)
     data, files = _posted(request)
     form = ProfileForm(data, files, patient=patient, documents=documents)
+    form.request_meta = RequestMeta.from_request(request)
     if request.method == "POST" and form.is_valid():
         result = services.save_profile(
             patient=patient,
@@ -62,6 +63,7 @@ def corrections(request, *, patient):
     pending = selectors.pending_correction(patient=patient)
     data, files = _posted(request)
     form = CorrectionForm(data, files, patient=patient)
+    form.request_meta = RequestMeta.from_request(request)
     if request.method == "POST" and pending is None and form.is_valid():
         try:
             services.file_correction(
