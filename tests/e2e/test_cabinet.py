@@ -221,3 +221,27 @@ def test_an_expired_session_returns_to_the_same_page_after_logging_in(
     expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
     page.goto(f"{idp.url}/settings/sessions/")
     expect(page).to_have_url(re.compile(r"/login/"))
+
+
+def test_consent_withdrawn_at_the_idp_ends_the_cabinet_session(
+    idp, cabinet, page, confirmed_citizen
+):
+    page.goto(f"{cabinet.url}/")
+    log_in_through_idp(page, confirmed_citizen)
+    page.get_by_label(AGREE).check()
+    page.get_by_role("button", name="Подтвердить", exact=True).click()
+    expect(page).to_have_url(f"{cabinet.url}/profile/")
+
+    # At the IdP, «Привязанные сервисы»: the cabinet is listed; the citizen withdraws.
+    page.goto(f"{idp.url}/settings/linked-services/")
+    row = page.get_by_role("row").filter(has_text="ЕГИСЗ")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Отозвать согласие").click()
+    expect(page.get_by_role("row").filter(has_text="ЕГИСЗ")).to_have_count(0)
+
+    # The next cabinet page ends the session and says why.
+    page.goto(f"{cabinet.url}/personal/")
+    expect(page).to_have_url(f"{cabinet.url}/")
+    expect(page.get_by_text("Доступ к данным отозван на Госуслугах")).to_be_visible()
+    expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
+    expect(page.get_by_text(confirmed_citizen.last_name)).to_have_count(0)
