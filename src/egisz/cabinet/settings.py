@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "egisz.cabinet.sso.middleware.SessionLifetimeMiddleware",
     "egisz.cabinet.sso.middleware.GrantCheckMiddleware",
+    "egisz.cabinet.portal.section_context.SectionContextMiddleware",
     *COMMON_MIDDLEWARE_TAIL,
 ]
 
