@@ -245,3 +245,21 @@ def test_consent_withdrawn_at_the_idp_ends_the_cabinet_session(
     expect(page.get_by_text("Доступ к данным отозван на Госуслугах")).to_be_visible()
     expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
     expect(page.get_by_text(confirmed_citizen.last_name)).to_have_count(0)
+
+
+def test_logging_out_after_refusing_consent_ends_the_idp_session_too(
+    idp, cabinet, page, confirmed_citizen
+):
+    page.goto(f"{cabinet.url}/")
+    log_in_through_idp(page, confirmed_citizen)
+    page.get_by_role("button", name="Отказаться", exact=True).click()
+    expect(page.get_by_text("Вы не дали согласие на передачу данных из Госуслуг")).to_be_visible()
+
+    # No ID token names the citizen, so the IdP asks before ending its session.
+    page.get_by_role("button", name="Выйти").click()
+    expect(page.get_by_role("heading", name="Выйти из учётной записи?")).to_be_visible()
+    page.get_by_role("button", name="Выйти", exact=True).last.click()
+    expect(page).to_have_url(f"{cabinet.url}/")
+    expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
+    page.goto(f"{idp.url}/settings/sessions/")
+    expect(page).to_have_url(re.compile(r"/login/"))

@@ -88,6 +88,20 @@ def test_logout_from_limited_mode_ends_provider_session_too(client, provider, st
     assert LIMITED_KEY not in client.session
 
 
+def test_logout_after_refused_consent_ends_provider_session_by_client_id(
+    client, provider, start_login
+):
+    url = start_login()
+    client.get("/sso/callback/", {"error": "access_denied", "state": query_of(url)["state"]})
+    assert LIMITED_KEY in client.session
+    response = client.post(reverse("sso:logout"))
+    params = query_of(response["Location"])
+    assert response["Location"].startswith(provider.url)
+    assert "id_token_hint" not in params
+    assert params["client_id"] and params["post_logout_redirect_uri"]
+    assert LIMITED_KEY not in client.session
+
+
 def test_logout_without_end_session_endpoint_goes_home(logged_in, provider):
     provider.publish_end_session = False
     from django.core.cache import cache

@@ -168,6 +168,24 @@ def test_a_client_id_with_a_registered_address_works_without_a_hint_after_asking
     assert not is_logged_in(browser)
 
 
+def form_action(response) -> str:
+    policy = response["Content-Security-Policy"]
+    return next(part for part in policy.split("; ") if part.startswith("form-action"))
+
+
+def test_the_question_page_lets_its_answer_redirect_to_the_service(browser, rp):
+    # Browsers check the redirect after «Выйти» against the page's form-action.
+    page = logout(browser, client_id=rp.client_id, post_logout_redirect_uri=flow.LOGOUT_URI)
+    origin = "/".join(flow.LOGOUT_URI.split("/")[:3])
+    assert form_action(page) == f"form-action 'self' {origin}"
+
+
+def test_an_unregistered_address_is_not_allowed_by_the_policy(browser, rp):
+    page = logout(browser, client_id=rp.client_id, post_logout_redirect_uri="https://evil.example/")
+    assert page.status_code == 400
+    assert form_action(page) == "form-action 'self'"
+
+
 def test_without_a_hint_the_citizen_is_asked_and_may_stay(browser):
     page = logout(browser)
     assert page.status_code == 200

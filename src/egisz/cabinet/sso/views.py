@@ -10,7 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from egisz.cabinet.patients.access import current_patient
-from egisz.cabinet.portal.limited import LEVEL, REFUSED, enter_limited_mode, leave_limited_mode
+from egisz.cabinet.portal.limited import (
+    LEVEL,
+    REFUSED,
+    enter_limited_mode,
+    leave_limited_mode,
+    limited_mode,
+)
 from egisz.cabinet.sso import client, services
 from egisz.cabinet.sso.session import (
     GRANT_KEY,
@@ -109,7 +115,9 @@ def logout_view(request):
     grant_id = request.session.get(GRANT_KEY)
     grant = services.grant_of(grant_id=grant_id, user=request.user)
     id_token = (grant.id_token if grant else "") or request.session.get(ID_TOKEN_KEY) or ""
-    signed_in = request.user.is_authenticated or bool(id_token)
+    # Consent refused still left the citizen logged in at the provider: with no ID token
+    # to name them, the provider is asked by client id (it may ask them to confirm).
+    signed_in = request.user.is_authenticated or bool(id_token) or limited_mode(request) is not None
     if signed_in:
         services.end_session(
             action=services.LOGOUT, user=request.user, grant_id=grant_id, meta=meta

@@ -1,5 +1,8 @@
 """Response headers and browser checks that every page of both sites gets."""
 
+import re
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.template.response import TemplateResponse
@@ -21,6 +24,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
+
+
+# The host part of an origin as it may appear in a CSP source: a name or IPv4 address, or
+# an IPv6 literal, with an optional port. Anything else is not put into a header.
+ORIGIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def policy_allowing_redirect_to(uri: str) -> str:
+    """The site's policy for a page whose form answers with a redirect to ``uri`` (a
+    registered, already validated address of a relying party)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not ORIGIN_HOST.fullmatch(parts.netloc):
+        return CONTENT_SECURITY_POLICY
+    return policy_with_form_targets([f"{parts.scheme}://{parts.netloc}"])
 
 
 def policy_with_form_targets(origins) -> str:

@@ -44,7 +44,7 @@ from oauthlib.common import INVALID_HEX_PATTERN
 from oauthlib.oauth2.rfc6749 import errors
 
 from egisz.common.request_meta import RequestMeta
-from egisz.common.ui.middleware import CONTENT_SECURITY_POLICY
+from egisz.common.ui.middleware import policy_allowing_redirect_to
 from egisz.idp.accounts.models import Level
 from egisz.idp.authn import sessions
 from egisz.idp.oidc import consent
@@ -61,7 +61,6 @@ MAX_LOGIN_HINT_LENGTH = 254
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,100}")
 CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 4.2
 MAX_AGE = re.compile(r"[0-9]{1,10}")
-ORIGIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 # Parameters that may appear once (RFC 6749 3.1); client_id and redirect_uri are checked
 # before anything else.
 SINGLE_PARAMETERS = (
@@ -380,16 +379,6 @@ class ConsentForm(forms.Form):
     )
 
 
-def _policy_allowing(redirect_uri: str) -> str:
-    """The site's CSP with the client's origin added to form-action: browsers apply
-    form-action to the redirect that follows the consent form."""
-    parts = urlsplit(redirect_uri)
-    if parts.scheme not in ("http", "https") or not ORIGIN_HOST.fullmatch(parts.netloc):
-        return CONTENT_SECURITY_POLICY
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
-
-
 # --- the view --------------------------------------------------------------------------------
 
 
@@ -604,7 +593,8 @@ class AuthorizeView(BaseAuthorizationView):
             "form": form,
         }
         response = render(request, "oidc/consent.html", context, status=status)
-        response["Content-Security-Policy"] = _policy_allowing(parsed.redirect_uri)
+        # Browsers apply form-action to the redirect that follows the consent form.
+        response["Content-Security-Policy"] = policy_allowing_redirect_to(parsed.redirect_uri)
         return response
 
     def _level_page(self, request, parsed: AuthorizationRequest, needed: str):

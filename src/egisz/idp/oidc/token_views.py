@@ -45,6 +45,7 @@ from oauthlib.common import add_params_to_uri
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
+from egisz.common.ui.middleware import policy_allowing_redirect_to
 from egisz.idp.authn import sessions
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.subjects import subject_for
@@ -272,6 +273,16 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
     post-logout address only when it is registered for that service exactly."""
 
     template_name = "oidc/logout.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        uri = request.GET.get("post_logout_redirect_uri")
+        if response.status_code == 200 and uri:
+            # The confirmation page: DOT rendered it only after checking the address is
+            # registered for the client. Browsers apply form-action to the redirect that
+            # follows «Выйти», so the service's origin must be allowed there.
+            response["Content-Security-Policy"] = policy_allowing_redirect_to(uri)
+        return response
 
     def validate_logout_request_user(self, id_token_hint, client_id):
         if not id_token_hint:
