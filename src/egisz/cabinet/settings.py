@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "egisz.cabinet.documents",
     "egisz.cabinet.profile",
     "egisz.cabinet.organizations",
+    "egisz.cabinet.staff",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,14 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# The operator console's login (/operator/login/, egisz.cabinet.staff): POSTs per client IP,
+# and a username locked for OPERATOR_LOCKOUT_MINUTES after OPERATOR_LOCKOUT_THRESHOLD
+# failures within OPERATOR_LOCKOUT_WINDOW_MINUTES (whether such a user exists or not).
+OPERATOR_LOGIN_IP_RATE = env_str("EGISZ_CABINET_OPERATOR_LOGIN_IP_RATE", "10/10m")
+OPERATOR_LOCKOUT_THRESHOLD = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_THRESHOLD", 5)
+OPERATOR_LOCKOUT_WINDOW_MINUTES = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_WINDOW_MINUTES", 30)
+OPERATOR_LOCKOUT_MINUTES = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_MINUTES", 30)
 
 SESSION_IDLE_MINUTES = env_int("EGISZ_CABINET_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = env_int("EGISZ_CABINET_SESSION_MAX_HOURS", 12)

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("egisz.cabinet.documents.urls")),
     path("", include("egisz.cabinet.profile.urls")),
     path("", include("egisz.cabinet.organizations.urls")),
+    # The admin's login behind a throttle, a lockout and the journal: before the admin.
+    path("operator/", include("egisz.cabinet.staff.urls")),
     path("operator/", admin.site.urls),
     path("", include("egisz.common.outbox.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The cabinet operator's staff: their login to the operator console (/operator/)."""

@@ -1,0 +1,11 @@
+"""Included at "operator/" ahead of Django's admin, so its login goes through here."""
+
+from django.urls import path
+
+from egisz.cabinet.staff import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("login/", views.operator_login, name="login"),
+]

@@ -1,0 +1,268 @@
+"""The operator console's login (/operator/login/): Django's admin login behind a per-IP
+throttle and a per-username lockout, every attempt in the audit journal.
+
+Each test has its own client address and its own usernames, so counters kept in a shared
+cache (Redis) by an earlier run never leak into this one.
+"""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from egisz.common.audit.models import AuditEvent
+
+LOGIN = "/operator/login/"
+PASSWORD = "Operator#Password2026"
+REFUSED = "Слишком много попыток входа. Попробуйте позже."
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def unique_ip() -> str:
+    a, b, c = uuid.uuid4().bytes[:3]
+    return f"10.{a}.{b}.{c}"
+
+
+@pytest.fixture
+def browser():
+    return Client(REMOTE_ADDR=unique_ip())
+
+
+@pytest.fixture
+def staff(db):
+    user = get_user_model().objects.create_user(username=unique_name("staff"), password=PASSWORD)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
+
+
+def attempt(browser, username, password):
+    return browser.post(LOGIN, {"username": username, "password": password, "next": "/operator/"})
+
+
+def logged_in_as_staff(browser) -> bool:
+    return browser.get("/operator/").status_code == 200
+
+
+def events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def assert_refused(response):
+    assert response.status_code == 429
+    assert REFUSED in response.content.decode()
+
+
+# --- the journal ---------------------------------------------------------------------------
+
+
+def test_a_staff_login_works_and_is_journalled(browser, staff):
+    page = browser.get(LOGIN)
+    assert page.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in page.content.decode()
+
+    response = attempt(browser, staff.username, PASSWORD)
+
+    assert response.status_code == 302 and response["Location"] == "/operator/"
+    assert logged_in_as_staff(browser)
+    [event] = events("cabinet.staff_login")
+    assert event.actor_id == str(staff.pk) and event.result == "success"
+    assert event.ip == browser.defaults["REMOTE_ADDR"]
+    assert not events("cabinet.staff_login_failed")
+
+
+def test_a_failure_is_journalled_with_the_username_and_never_the_password(browser, staff):
+    wrong = "Wrong#Secret-Value-9081"
+    response = attempt(browser, staff.username, wrong)
+
+    assert response.status_code == 200  # the admin's form, with its error
+    assert not logged_in_as_staff(browser)
+    [event] = events("cabinet.staff_login_failed")
+    assert event.result == "failure"
+    assert event.details == {"username": staff.username, "reason": "bad_credentials"}
+    assert event.ip == browser.defaults["REMOTE_ADDR"]
+    everything = json.dumps(
+        [[e.action, e.details, e.user_agent] for e in AuditEvent.objects.all()],
+        ensure_ascii=False,
+    )
+    assert wrong not in everything and PASSWORD not in everything
+
+
+def test_the_username_in_the_journal_is_truncated(browser, db):
+    attempt(browser, "x" * 500, "Some#Password-1")
+    [event] = events("cabinet.staff_login_failed")
+    assert event.details["username"] == "x" * 64
+
+
+def test_a_correct_password_never_reaches_the_journal_either(browser, staff):
+    attempt(browser, staff.username, PASSWORD)
+    browser.post("/operator/logout/")
+    everything = json.dumps([e.details for e in AuditEvent.objects.all()], ensure_ascii=False)
+    assert PASSWORD not in everything
+
+
+def test_a_staff_logout_is_journalled(browser, staff):
+    attempt(browser, staff.username, PASSWORD)
+    response = browser.post("/operator/logout/")
+    assert response.status_code == 200
+    assert not logged_in_as_staff(browser)
+    [event] = events("cabinet.staff_logout")
+    assert event.actor_id == str(staff.pk)
+
+
+def test_a_patients_login_and_logout_elsewhere_are_not_staff_events(patient_client):
+    patient_client.logout()
+    assert not AuditEvent.objects.filter(action__startswith="cabinet.staff_").exists()
+
+
+def test_an_empty_password_is_journalled_but_does_not_count(browser, staff):
+    for _ in range(6):
+        response = attempt(browser, staff.username, "")
+        assert response.status_code == 200
+    assert {e.details["reason"] for e in events("cabinet.staff_login_failed")} == {"incomplete"}
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+
+
+# --- patients ------------------------------------------------------------------------------
+
+
+def test_a_patient_cannot_log_in_at_the_console(browser, patient, staff):
+    assert not patient.user.has_usable_password()
+    response = attempt(browser, patient.user.username, "")
+    assert response.status_code == 200
+    response = attempt(browser, patient.user.username, "Any#Password-2026")
+    assert response.status_code == 200
+    assert not logged_in_as_staff(browser)
+    assert "_auth_user_id" not in browser.session
+    assert not events("cabinet.staff_login")
+    assert events("cabinet.staff_login_failed")[-1].details["username"] == patient.user.username
+
+    # A member of staff still logs in normally afterwards, from the same address.
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert logged_in_as_staff(browser)
+
+
+def test_a_non_staff_user_with_a_right_password_is_refused_and_journalled(browser, db):
+    user = get_user_model().objects.create_user(username=unique_name("plain"), password=PASSWORD)
+    response = attempt(browser, user.username, PASSWORD)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in browser.session
+    [event] = events("cabinet.staff_login_failed")
+    assert event.details == {"username": user.username, "reason": "not_staff"}
+    assert not events("cabinet.staff_login")
+
+
+# --- throttling per IP ---------------------------------------------------------------------
+
+
+def test_the_eleventh_attempt_from_one_ip_in_ten_minutes_gets_429(browser, staff, clock):
+    for _ in range(10):
+        assert attempt(browser, unique_name("nobody"), "Wrong#Password-1").status_code == 200
+    # The clock stands still: django-ratelimit counts in fixed 10-minute windows, so eleven
+    # attempts spread over ten minutes may straddle two of them.
+
+    response = attempt(browser, staff.username, PASSWORD)  # even with the right password
+
+    assert_refused(response)
+    assert not logged_in_as_staff(browser)
+    assert events("cabinet.staff_login_failed")[-1].details["reason"] == "rate_limited"
+    # Another address is not affected, and GET (the form) is never throttled.
+    elsewhere = Client(REMOTE_ADDR=unique_ip())
+    assert attempt(elsewhere, unique_name("nobody"), "Wrong#Password-1").status_code == 200
+    assert browser.get(LOGIN).status_code == 200
+
+    clock.shift(timedelta(minutes=11))
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+
+
+# --- lockout per username ------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_username_for_thirty_minutes(staff, clock):
+    for _ in range(5):
+        # A new address each time: the lockout follows the username, not the client.
+        response = attempt(Client(REMOTE_ADDR=unique_ip()), staff.username, "Wrong#Password-1")
+        assert response.status_code == 200
+    [locked] = events("cabinet.staff_login_locked")
+    assert locked.details["username"] == staff.username
+
+    browser = Client(REMOTE_ADDR=unique_ip())
+    assert_refused(attempt(browser, staff.username, PASSWORD))  # the right password too
+    assert not logged_in_as_staff(browser)
+    assert events("cabinet.staff_login_failed")[-1].details["reason"] == "locked"
+
+    clock.shift(timedelta(minutes=29, seconds=59))
+    assert_refused(attempt(browser, staff.username, PASSWORD))
+
+    clock.shift(timedelta(seconds=2))
+    response = attempt(browser, staff.username, PASSWORD)
+    assert response.status_code == 302
+    assert logged_in_as_staff(browser)
+
+
+def test_an_unknown_username_locks_the_same_way(browser, staff, clock):
+    unknown = unique_name("nobody")
+    answers = [attempt(browser, unknown, "Wrong#Password-1") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert_refused(attempt(browser, unknown, "Wrong#Password-1"))
+    assert events("cabinet.staff_login_locked")[-1].details["username"] == unknown
+
+    clock.shift(timedelta(minutes=30, seconds=1))
+    assert attempt(browser, unknown, "Wrong#Password-1").status_code == 200
+    # Other usernames were never locked.
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+
+
+def test_the_lockout_ignores_letter_case_and_spaces(browser, staff, clock):
+    for _ in range(5):
+        attempt(browser, f"  {staff.username.upper()} ", "Wrong#Password-1")
+    assert_refused(attempt(browser, staff.username, PASSWORD))
+
+
+def test_failures_further_apart_than_thirty_minutes_do_not_lock(browser, staff, clock):
+    for _ in range(4):
+        attempt(browser, staff.username, "Wrong#Password-1")
+    clock.shift(timedelta(minutes=30, seconds=1))
+    attempt(browser, staff.username, "Wrong#Password-1")
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert not events("cabinet.staff_login_locked")
+
+
+def test_a_successful_login_clears_the_failures(browser, staff, clock):
+    for _ in range(4):
+        attempt(browser, staff.username, "Wrong#Password-1")
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    browser.post("/operator/logout/")
+    clock.shift(timedelta(minutes=10, seconds=1))  # past the IP window
+    for _ in range(4):
+        assert attempt(browser, staff.username, "Wrong#Password-1").status_code == 200
+    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+def test_csrf_is_still_required(staff):
+    browser = Client(REMOTE_ADDR=unique_ip(), enforce_csrf_checks=True)
+    assert attempt(browser, staff.username, PASSWORD).status_code == 403
+    browser.get(LOGIN)
+    token = browser.cookies["egisz_cabinet_csrftoken"].value
+    response = browser.post(
+        LOGIN,
+        {"username": staff.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert [e.actor_id for e in events("cabinet.staff_login")] == [str(staff.pk)]
