@@ -30,3 +30,10 @@ def client_ip(request) -> str | None:
         if len(hops) >= settings.TRUSTED_PROXY_COUNT:
             return hops[-settings.TRUSTED_PROXY_COUNT]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def throttle_address(request) -> str:
+    """The address per-address throttling counts (django-ratelimit's RATELIMIT_IP_META_KEY):
+    the same client address the journals record, so that behind a proxy every citizen is
+    not one counter."""
+    return client_ip(request) or "unknown"

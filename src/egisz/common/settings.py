@@ -136,6 +136,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_FAILURE_VIEW = "egisz.common.ui.views.csrf_failure"
+# Behind reverse proxies that append the client to X-Forwarded-For, how many of them: the
+# client is that many addresses from the right. 0 trusts no header (REMOTE_ADDR is the
+# client). Journals and per-address throttling both use this address.
+TRUSTED_PROXY_COUNT = env_int("EGISZ_TRUSTED_PROXY_COUNT", 0)
+RATELIMIT_IP_META_KEY = "egisz.common.request_meta.throttle_address"
 if env_bool("EGISZ_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
