@@ -8,10 +8,8 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "Медицинские организации"
 
     def ready(self):
-        try:
-            from egisz.cabinet.patients.activity import register_activity_labels
-        except ImportError:  # the journal's module is not there: nothing to name
-            return
+        from egisz.cabinet.patients.activity import register_activity_labels
+
         register_activity_labels(ACTIVITY_LABELS)
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -75,14 +75,6 @@ def _safe_next(request, value: str) -> str:
     return value
 
 
-def _optional_url(name: str) -> str:
-    """The URL of a page another section provides, or empty while it does not exist."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
-
-
 def _render(request, template: str, context: dict, *, status: int = 200):
     context = {
         "section": "personal",
@@ -106,10 +98,8 @@ def personal_data(request, *, patient):
         "level_label": level_label(patient.level),
         "addresses": [(kind, label, addresses[kind]) for kind, label in Address.Kind.choices],
         "recent_activity": selectors.recent_activity(patient=patient),
-        "corrections_url": _optional_url("profile:corrections"),
-        "complete_url": _optional_url("profile:complete")
-        if patient.profile_completed_at is None
-        else "",
+        "corrections_url": reverse("profile:corrections"),
+        "complete_url": reverse("profile:complete") if patient.profile_completed_at is None else "",
     }
     return render(request, "patients/personal_data.html", context)
 

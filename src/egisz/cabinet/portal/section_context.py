@@ -7,8 +7,6 @@ that already exists (a logged-in patient or limited mode): a passing visitor get
 session for it. Opening the bare list forgets the stored one.
 """
 
-from django.urls import NoReverseMatch
-
 from egisz.cabinet.portal.sections import SECTIONS
 
 SESSION_KEY = "egisz_section_context"
@@ -16,13 +14,7 @@ MAX_REMEMBERED_LENGTH = 500
 
 
 def _section_paths() -> dict[str, str]:
-    paths = {}
-    for section in SECTIONS:
-        try:
-            paths[section.url] = section.key
-        except NoReverseMatch:
-            continue
-    return paths
+    return {section.url: section.key for section in SECTIONS}
 
 
 def remembered_urls(request) -> dict[str, str]:

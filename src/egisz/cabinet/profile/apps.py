@@ -8,10 +8,8 @@ class ProfileConfig(AppConfig):
     verbose_name = "Профиль"
 
     def ready(self):
-        try:
-            from egisz.cabinet.patients.activity import register_activity_labels
-        except ImportError:  # the activity journal is not there yet: nothing to name
-            return
+        from egisz.cabinet.patients.activity import register_activity_labels
+
         register_activity_labels(
             {
                 "cabinet.profile_saved": _("Сохранены данные профиля"),

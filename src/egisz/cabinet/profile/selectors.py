@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from egisz.cabinet.documents.models import StoredDocument
@@ -36,12 +36,9 @@ class Completeness:
         return ", ".join(item.label for item in self.missing)
 
 
-def contact_change_url(url_name: str) -> str | None:
-    """A contact-change page (patients app) that comes back to the profile, if it exists."""
-    try:
-        return reverse(url_name) + "?next=" + reverse(PROFILE_PATH_NAME)
-    except NoReverseMatch:
-        return None
+def contact_change_url(url_name: str) -> str:
+    """A contact-change page (patients app) that comes back to the profile."""
+    return reverse(url_name) + "?next=" + reverse(PROFILE_PATH_NAME)
 
 
 def profile_completeness(patient, *, documents: dict | None = None) -> Completeness:
