@@ -53,7 +53,16 @@ def test_an_unconfirmed_account_is_told_why_and_how_to_confirm(client):
     html = response.content.decode()
     assert "Ваша учётная запись на Госуслугах — стандартная" in html
     assert "Подтвердите личность" in html
+    assert "паспорт и СНИЛС указаны" not in html  # already checked for a standard account
     assert "Личные данные" not in menu_labels(html)
+
+
+@pytest.mark.django_db
+def test_a_simplified_account_is_told_to_add_its_documents_first(client):
+    response = limited_client(client, reason=LEVEL, level="urn:egisz:loa:simplified").get("/")
+    html = response.content.decode()
+    assert "Ваша учётная запись на Госуслугах — упрощённая" in html
+    assert "паспорт и СНИЛС указаны" in html
 
 
 @pytest.mark.django_db

@@ -20,6 +20,8 @@ def home(request):
         context = {
             "section": "home",
             "limited_level_label": level_label(limited.level),
+            # A standard account has its documents checked already: only the last step.
+            "documents_checked": limited.level.rsplit(":", 1)[-1] == "standard",
             "idp_account_url": settings.IDP_ACCOUNT_URL,
         }
         return render(request, "cabinet/limited_home.html", context)
