@@ -114,3 +114,24 @@ def test_forms_may_lead_to_the_provider_and_nowhere_else(client, settings):
     form_action = next(part for part in policy.split("; ") if part.startswith("form-action"))
     issuer = urlsplit(settings.OIDC_ISSUER)
     assert form_action == f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+
+
+def test_home_runs_a_fixed_number_of_queries_however_much_there_is(patient_client, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from egisz.cabinet.notifications.services import notify_patient
+
+    def queries_of_home() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert patient_client.get("/").status_code == 200
+        return len(captured)
+
+    notify_patient(patient=patient, event="profile", title="Первое уведомление")
+    few = queries_of_home()
+    for n in range(30):
+        notify_patient(patient=patient, event="attachment", title=f"Уведомление {n}")
+    assert queries_of_home() == few
+    # The page itself is 8 (user, patient, two for notifications, one per other panel); the
+    # rest saves the session's idle-time marker.
+    assert few <= 16
