@@ -1,46 +1,45 @@
-"""The operator console's login (/operator/login/): Django's admin login behind a per-IP
-throttle and a per-username lockout, every attempt in the audit journal.
+"""The operator console's login, step 1 (/operator/login/): Django's admin form behind a
+per-IP throttle and a per-username lockout, every attempt in the audit journal. Right
+credentials lead on to the SMS code (tests/cabinet/staff/test_login_code.py covers that
+step); a member of staff is logged in only after both.
 
 Each test has its own client address and its own usernames, so counters kept in a shared
 cache (Redis) by an earlier run never leak into this one.
 """
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from egisz.common.audit.models import AuditEvent
-
-LOGIN = "/operator/login/"
-PASSWORD = "Operator#Password2026"
-REFUSED = "Слишком много попыток входа. Попробуйте позже."
-
-
-def unique_name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def unique_ip() -> str:
-    a, b, c = uuid.uuid4().bytes[:3]
-    return f"10.{a}.{b}.{c}"
+from tests.cabinet.staff.helpers import (
+    CODE,
+    LOGIN,
+    PASSWORD,
+    assert_refused,
+    attempt,
+    code_sent_to,
+    enter_code,
+    events,
+    log_in,
+    logged_in_as_staff,
+    make_staff,
+    new_browser,
+    unique_name,
+)
 
 
 @pytest.fixture
 def browser():
-    return Client(REMOTE_ADDR=unique_ip())
+    return new_browser()
 
 
 @pytest.fixture
 def staff(db):
-    user = get_user_model().objects.create_user(username=unique_name("staff"), password=PASSWORD)
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    return user
+    return make_staff()
 
 
 @pytest.fixture
@@ -49,37 +48,31 @@ def clock(time_machine):
     return time_machine
 
 
-def attempt(browser, username, password):
-    return browser.post(LOGIN, {"username": username, "password": password, "next": "/operator/"})
-
-
-def logged_in_as_staff(browser) -> bool:
-    return browser.get("/operator/").status_code == 200
-
-
-def events(action):
-    return list(AuditEvent.objects.filter(action=action).order_by("id"))
-
-
-def assert_refused(response):
-    assert response.status_code == 429
-    assert REFUSED in response.content.decode()
+def passes_password_step(response) -> bool:
+    return response.status_code == 302 and response["Location"] == CODE
 
 
 # --- the journal ---------------------------------------------------------------------------
 
 
-def test_a_staff_login_works_and_is_journalled(browser, staff):
+def test_a_staff_login_takes_both_steps_and_is_journalled_once(browser, staff):
     page = browser.get(LOGIN)
     assert page.status_code == 200
     assert 'name="csrfmiddlewaretoken"' in page.content.decode()
 
     response = attempt(browser, staff.username, PASSWORD)
 
+    assert passes_password_step(response)
+    assert not logged_in_as_staff(browser)
+    assert not events("cabinet.staff_login")  # the password alone is not a login
+
+    response = enter_code(browser, code_sent_to(staff.staff_profile.phone))
+
     assert response.status_code == 302 and response["Location"] == "/operator/"
     assert logged_in_as_staff(browser)
     [event] = events("cabinet.staff_login")
     assert event.actor_id == str(staff.pk) and event.result == "success"
+    assert event.details == {"factors": "password+sms"}
     assert event.ip == browser.defaults["REMOTE_ADDR"]
     assert not events("cabinet.staff_login_failed")
 
@@ -89,7 +82,9 @@ def test_a_failure_is_journalled_with_the_username_and_never_the_password(browse
     response = attempt(browser, staff.username, wrong)
 
     assert response.status_code == 200  # the admin's form, with its error
+    assert "Пожалуйста, введите корректные" in response.content.decode()
     assert not logged_in_as_staff(browser)
+    assert not events("cabinet.staff_login_code_sent")
     [event] = events("cabinet.staff_login_failed")
     assert event.result == "failure"
     assert event.details == {"username": staff.username, "reason": "bad_credentials"}
@@ -107,15 +102,16 @@ def test_the_username_in_the_journal_is_truncated(browser, db):
     assert event.details["username"] == "x" * 64
 
 
-def test_a_correct_password_never_reaches_the_journal_either(browser, staff):
-    attempt(browser, staff.username, PASSWORD)
+def test_neither_the_password_nor_the_code_reaches_the_journal(browser, staff):
+    log_in(browser, staff)
+    code = code_sent_to(staff.staff_profile.phone)
     browser.post("/operator/logout/")
     everything = json.dumps([e.details for e in AuditEvent.objects.all()], ensure_ascii=False)
-    assert PASSWORD not in everything
+    assert PASSWORD not in everything and code not in everything
 
 
 def test_a_staff_logout_is_journalled(browser, staff):
-    attempt(browser, staff.username, PASSWORD)
+    log_in(browser, staff)
     response = browser.post("/operator/logout/")
     assert response.status_code == 200
     assert not logged_in_as_staff(browser)
@@ -133,7 +129,15 @@ def test_an_empty_password_is_journalled_but_does_not_count(browser, staff):
         response = attempt(browser, staff.username, "")
         assert response.status_code == 200
     assert {e.details["reason"] for e in events("cabinet.staff_login_failed")} == {"incomplete"}
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert passes_password_step(attempt(browser, staff.username, PASSWORD))
+
+
+def test_an_inactive_member_of_staff_is_refused_at_the_password(browser, db):
+    user = make_staff(is_active=False)
+    response = attempt(browser, user.username, PASSWORD)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in browser.session
+    assert not events("cabinet.staff_login_code_sent")
 
 
 # --- patients ------------------------------------------------------------------------------
@@ -151,7 +155,7 @@ def test_a_patient_cannot_log_in_at_the_console(browser, patient, staff):
     assert events("cabinet.staff_login_failed")[-1].details["username"] == patient.user.username
 
     # A member of staff still logs in normally afterwards, from the same address.
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert log_in(browser, staff).status_code == 302
     assert logged_in_as_staff(browser)
 
 
@@ -163,6 +167,7 @@ def test_a_non_staff_user_with_a_right_password_is_refused_and_journalled(browse
     [event] = events("cabinet.staff_login_failed")
     assert event.details == {"username": user.username, "reason": "not_staff"}
     assert not events("cabinet.staff_login")
+    assert not events("cabinet.staff_login_code_sent")
 
 
 # --- throttling per IP ---------------------------------------------------------------------
@@ -178,14 +183,16 @@ def test_the_eleventh_attempt_from_one_ip_in_ten_minutes_gets_429(browser, staff
 
     assert_refused(response)
     assert not logged_in_as_staff(browser)
+    assert not events("cabinet.staff_login_code_sent")
     assert events("cabinet.staff_login_failed")[-1].details["reason"] == "rate_limited"
     # Another address is not affected, and GET (the form) is never throttled.
-    elsewhere = Client(REMOTE_ADDR=unique_ip())
+    elsewhere = new_browser()
     assert attempt(elsewhere, unique_name("nobody"), "Wrong#Password-1").status_code == 200
     assert browser.get(LOGIN).status_code == 200
 
     clock.shift(timedelta(minutes=11))
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert log_in(browser, staff).status_code == 302
+    assert logged_in_as_staff(browser)
 
 
 # --- lockout per username ------------------------------------------------------------------
@@ -194,22 +201,22 @@ def test_the_eleventh_attempt_from_one_ip_in_ten_minutes_gets_429(browser, staff
 def test_five_failures_lock_the_username_for_thirty_minutes(staff, clock):
     for _ in range(5):
         # A new address each time: the lockout follows the username, not the client.
-        response = attempt(Client(REMOTE_ADDR=unique_ip()), staff.username, "Wrong#Password-1")
+        response = attempt(new_browser(), staff.username, "Wrong#Password-1")
         assert response.status_code == 200
     [locked] = events("cabinet.staff_login_locked")
     assert locked.details["username"] == staff.username
 
-    browser = Client(REMOTE_ADDR=unique_ip())
+    browser = new_browser()
     assert_refused(attempt(browser, staff.username, PASSWORD))  # the right password too
     assert not logged_in_as_staff(browser)
+    assert not events("cabinet.staff_login_code_sent")
     assert events("cabinet.staff_login_failed")[-1].details["reason"] == "locked"
 
     clock.shift(timedelta(minutes=29, seconds=59))
     assert_refused(attempt(browser, staff.username, PASSWORD))
 
     clock.shift(timedelta(seconds=2))
-    response = attempt(browser, staff.username, PASSWORD)
-    assert response.status_code == 302
+    assert log_in(browser, staff).status_code == 302
     assert logged_in_as_staff(browser)
 
 
@@ -223,7 +230,7 @@ def test_an_unknown_username_locks_the_same_way(browser, staff, clock):
     clock.shift(timedelta(minutes=30, seconds=1))
     assert attempt(browser, unknown, "Wrong#Password-1").status_code == 200
     # Other usernames were never locked.
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert passes_password_step(attempt(browser, staff.username, PASSWORD))
 
 
 def test_the_lockout_ignores_letter_case_and_spaces(browser, staff, clock):
@@ -237,26 +244,35 @@ def test_failures_further_apart_than_thirty_minutes_do_not_lock(browser, staff, 
         attempt(browser, staff.username, "Wrong#Password-1")
     clock.shift(timedelta(minutes=30, seconds=1))
     attempt(browser, staff.username, "Wrong#Password-1")
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert passes_password_step(attempt(browser, staff.username, PASSWORD))
     assert not events("cabinet.staff_login_locked")
+
+
+def test_only_the_whole_login_clears_the_failures(browser, staff, clock):
+    for _ in range(4):
+        attempt(browser, staff.username, "Wrong#Password-1")
+    # The right password alone does not clear them: one more failure locks.
+    assert passes_password_step(attempt(browser, staff.username, PASSWORD))
+    attempt(browser, staff.username, "Wrong#Password-1")
+    assert_refused(attempt(browser, staff.username, PASSWORD))
 
 
 def test_a_successful_login_clears_the_failures(browser, staff, clock):
     for _ in range(4):
         attempt(browser, staff.username, "Wrong#Password-1")
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert log_in(browser, staff).status_code == 302
     browser.post("/operator/logout/")
     clock.shift(timedelta(minutes=10, seconds=1))  # past the IP window
     for _ in range(4):
         assert attempt(browser, staff.username, "Wrong#Password-1").status_code == 200
-    assert attempt(browser, staff.username, PASSWORD).status_code == 302
+    assert passes_password_step(attempt(browser, staff.username, PASSWORD))
 
 
 # --- CSRF ----------------------------------------------------------------------------------
 
 
-def test_csrf_is_still_required(staff):
-    browser = Client(REMOTE_ADDR=unique_ip(), enforce_csrf_checks=True)
+def test_csrf_is_still_required_at_both_steps(staff):
+    browser = new_browser(enforce_csrf_checks=True)
     assert attempt(browser, staff.username, PASSWORD).status_code == 403
     browser.get(LOGIN)
     token = browser.cookies["egisz_cabinet_csrftoken"].value
@@ -264,5 +280,10 @@ def test_csrf_is_still_required(staff):
         LOGIN,
         {"username": staff.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
     )
+    assert passes_password_step(response)
+    code = code_sent_to(staff.staff_profile.phone)
+    assert enter_code(browser, code).status_code == 403
+    assert browser.post("/operator/login/code/resend/").status_code == 403
+    response = browser.post(CODE, {"code": code, "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert [e.actor_id for e in events("cabinet.staff_login")] == [str(staff.pk)]

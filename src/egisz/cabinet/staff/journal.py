@@ -1,5 +1,8 @@
 """Staff logins in the audit journal, from Django's auth signals.
 
+``cabinet.staff_login`` means the whole two-step login (password, then the SMS code); the
+code step's own events (sent, not sent, refused) are written by services.py.
+
 Only the operator console's login is journalled here: the view marks its request
 (``mark_operator_login``), so a patient's login through the provider (which has its own
 events) is left alone. The password never reaches the journal: only the username typed,
@@ -12,7 +15,6 @@ from egisz.common.request_meta import SYSTEM, RequestMeta
 USERNAME_IN_JOURNAL = 64
 _OPERATOR_LOGIN = "_egisz_operator_login"
 _FAILURE_JOURNALLED = "_egisz_operator_login_failure_journalled"
-_STAFF_LOGGED_IN = "_egisz_operator_login_succeeded"
 
 
 def mark_operator_login(request) -> None:
@@ -21,11 +23,6 @@ def mark_operator_login(request) -> None:
 
 def is_operator_login(request) -> bool:
     return request is not None and getattr(request, _OPERATOR_LOGIN, False)
-
-
-def staff_logged_in_now(request) -> bool:
-    """True when this request logged a member of staff in (the signal below saw it)."""
-    return getattr(request, _STAFF_LOGGED_IN, False)
 
 
 def failure_journalled(request) -> bool:
@@ -54,8 +51,13 @@ def record_failure(request, *, username, reason: str) -> None:
 def staff_logged_in(sender, request, user, **kwargs):
     if not is_operator_login(request) or not user.is_staff:
         return
-    setattr(request, _STAFF_LOGGED_IN, True)
-    record_event(action="cabinet.staff_login", meta=RequestMeta.from_request(request), actor=user)
+    # Only the code step logs a member of staff in (views.py): password and SMS code both passed.
+    record_event(
+        action="cabinet.staff_login",
+        meta=RequestMeta.from_request(request),
+        actor=user,
+        factors="password+sms",
+    )
 
 
 def staff_login_failed(sender, credentials, request=None, **kwargs):

@@ -8,4 +8,6 @@ app_name = "staff"
 
 urlpatterns = [
     path("login/", views.operator_login, name="login"),
+    path("login/code/", views.operator_login_code, name="login_code"),
+    path("login/code/resend/", views.operator_login_resend, name="login_resend"),
 ]

@@ -1,24 +1,96 @@
-"""The operator console's login: Django's admin login behind an IP throttle and a
-per-username lockout, every attempt journalled (see journal.py)."""
+"""The operator console's login, in two steps.
+
+1. /operator/login/ — Django's admin form (username + password) behind an IP throttle and a
+   per-username lockout, every attempt journalled (journal.py). Right credentials of an
+   active member of staff log nobody in: they start a pending login in this session
+   (pending.py) and send an SMS code to the staff member's phone.
+2. /operator/login/code/ — the code; only a right one logs in (Django's login, new session
+   key) and goes on to ``next`` (a local path) or the console. Code checks are throttled per
+   IP, and wrong codes count toward the same username lockout as wrong passwords.
+"""
+
+import math
 
 from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.shortcuts import render
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, login
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from egisz.cabinet.staff import journal, lockout
+from egisz.cabinet.staff import journal, lockout, pending, selectors, services
+from egisz.cabinet.staff.forms import LoginCodeForm
+from egisz.common.codes.services import CodeRefused, describe_refusal
+from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 
 THROTTLE_GROUP = "cabinet-operator-login"
+CODE_THROTTLE_GROUP = "cabinet-operator-login-code"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def refused(request):
-    """«Слишком много попыток входа»: the IP throttle and the username lockout alike."""
+    """«Слишком много попыток входа»: the IP throttles and the username lockout alike."""
     return render(request, "staff/login_refused.html", status=429)
+
+
+def _too_many(request, *, group: str, rate: str) -> bool:
+    return is_ratelimited(
+        request, group=group, key="ip", rate=rate, method=is_ratelimited.ALL, increment=True
+    )
+
+
+def console_url() -> str:
+    return reverse("admin:index", current_app=admin.site.name)
+
+
+def safe_next(request) -> str:
+    """``next`` when it is a local path of this site, otherwise the console's index."""
+    value = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    value = value.strip()
+    if (
+        value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return value
+    return console_url()
+
+
+def wait_text(seconds: int) -> str:
+    """When a new code may be asked for (the wording of the cabinet's other code pages)."""
+    if seconds > 120:
+        return _("Новый код можно запросить через %(n)d мин.") % {"n": math.ceil(seconds / 60)}
+    return _("Новый код можно запросить через %(n)d с.") % {"n": max(seconds, 1)}
+
+
+# --- step 1: username and password ---------------------------------------------------------
+
+
+def _password_page(request, form, *, status: int = 200):
+    """Django's admin login page, as admin.site.login renders it."""
+    request.current_app = admin.site.name
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Вход в консоль оператора"),
+        "subtitle": None,
+        # The form posts to the bare path: ``next`` travels in its hidden field, checked.
+        "app_path": request.path,
+        "username": request.user.get_username(),
+        "form": form,
+        REDIRECT_FIELD_NAME: safe_next(request),
+    }
+    return TemplateResponse(request, "admin/login.html", context, status=status)
 
 
 @sensitive_post_parameters("password")
@@ -26,34 +98,144 @@ def refused(request):
 @never_cache
 def operator_login(request):
     if request.method != "POST":
-        return admin.site.login(request)
+        if admin.site.has_permission(request):
+            return redirect(console_url())  # already in, as the admin's own login does
+        return _password_page(request, AdminAuthenticationForm(request))
     username = request.POST.get(get_user_model().USERNAME_FIELD, "")
     password_given = bool(request.POST.get("password"))
-    if is_ratelimited(
-        request,
-        group=THROTTLE_GROUP,
-        key="ip",
-        rate=settings.OPERATOR_LOGIN_IP_RATE,
-        method=is_ratelimited.ALL,
-        increment=True,
-    ):
+    if _too_many(request, group=THROTTLE_GROUP, rate=settings.OPERATOR_LOGIN_IP_RATE):
         journal.record_failure(request, username=username, reason="rate_limited")
         return refused(request)
     if lockout.is_locked(username):
         journal.record_failure(request, username=username, reason="locked")
         return refused(request)
 
-    journal.mark_operator_login(request)
-    response = admin.site.login(request)
-
-    if journal.staff_logged_in_now(request):
-        lockout.clear(username)
-        return response
+    journal.mark_operator_login(request)  # a wrong password is journalled by the signal
+    form = AdminAuthenticationForm(request, data=request.POST)
+    if form.is_valid():
+        return _password_accepted(request, form)
     if not journal.failure_journalled(request):
-        # No password check failed, yet no staff login either: a field left empty, or a
-        # user whose password is right but who is not (active) staff, e.g. a patient.
+        # No password check failed, yet the form refused: a field left empty, or a user
+        # whose password is right but who is not (active) staff, e.g. a patient.
         reason = "not_staff" if username.strip() and password_given else "incomplete"
         journal.record_failure(request, username=username, reason=reason)
     if username.strip() and password_given:
         lockout.register_failure(username, meta=RequestMeta.from_request(request))
-    return response
+    return _password_page(request, form)
+
+
+def _password_accepted(request, form):
+    """Right credentials of active staff: nobody is logged in yet; the code goes out."""
+    user = form.get_user()
+    phone = selectors.staff_phone(user)
+    if not phone:
+        journal.record_failure(request, username=user.get_username(), reason="no_phone")
+        form.add_error(None, no_phone_message())
+        return _password_page(request, form, status=403)
+    pending.start(request, user_id=user.pk, next_url=safe_next(request))
+    _send_code(request, user, phone, resend=False)
+    return redirect("staff:login_code")
+
+
+def no_phone_message() -> str:
+    return _("Для входа в консоль нужен номер телефона для кодов. Обратитесь к администратору.")
+
+
+def _send_code(request, user, phone: str, *, resend: bool) -> None:
+    try:
+        services.send_login_code(
+            user=user, phone=phone, meta=RequestMeta.from_request(request), resend=resend
+        )
+    except CodeRefused as refusal:
+        request.session[pending.WAIT_KEY] = refusal.retry_after
+
+
+# --- step 2: the code ----------------------------------------------------------------------
+
+
+def _pending_staff(request):
+    """(pending login, user, phone) of this session, or a response that sends the browser
+    back to the password step."""
+    state, expired = pending.load(request)
+    if state is None:
+        if expired:
+            messages.warning(request, _("Время на вход истекло. Начните заново."))
+        return None, redirect("staff:login")
+    user = selectors.active_staff(state.user_id)
+    if user is None:
+        pending.clear(request)
+        return None, redirect("staff:login")
+    phone = selectors.staff_phone(user)
+    if not phone:
+        # The phone was taken away after the password step.
+        pending.clear(request)
+        journal.record_failure(request, username=user.get_username(), reason="no_phone")
+        messages.error(request, no_phone_message())
+        return None, redirect("staff:login")
+    if lockout.is_locked(user.get_username()):
+        pending.clear(request)
+        journal.record_failure(request, username=user.get_username(), reason="locked")
+        return None, refused(request)
+    return (state, user, phone), None
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def operator_login_code(request):
+    found, answer = _pending_staff(request)
+    if found is None:
+        return answer
+    state, user, phone = found
+    form = LoginCodeForm(request.POST or None)
+    wait = request.session.pop(pending.WAIT_KEY, 0)
+    context = {
+        "form": form,
+        "masked_phone": mask_phone(phone),
+        "wait_message": wait_text(wait) if wait else "",
+    }
+    if request.method != "POST":
+        return render(request, "staff/login_code.html", context)
+    meta = RequestMeta.from_request(request)
+    if _too_many(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
+        services.record_code_refused(user=user, meta=meta, reason="rate_limited")
+        return refused(request)
+    if not form.is_valid():
+        return render(request, "staff/login_code.html", context, status=400)
+    result = services.check_login_code(
+        user=user, phone=phone, code=form.cleaned_data["code"], meta=meta
+    )
+    if not result.ok:
+        if lockout.is_locked(user.get_username()):
+            pending.clear(request)
+            return refused(request)
+        form.add_error("code", describe_refusal(result))
+        return render(request, "staff/login_code.html", context, status=400)
+    return _finish_login(request, state, user)
+
+
+def _finish_login(request, state, user):
+    pending.clear(request)
+    request.session.cycle_key()
+    journal.mark_operator_login(request)  # the signal journals cabinet.staff_login
+    login(request, user, backend=BACKEND)
+    lockout.clear(user.get_username())
+    return redirect(state.next_url)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def operator_login_resend(request):
+    """«Отправить код ещё раз», within the resend interval and the hourly limit."""
+    found, answer = _pending_staff(request)
+    if found is None:
+        return answer
+    _state, user, phone = found
+    if _too_many(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
+        services.record_code_refused(
+            user=user, meta=RequestMeta.from_request(request), reason="rate_limited"
+        )
+        return refused(request)
+    _send_code(request, user, phone, resend=True)
+    return redirect("staff:login_code")

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from egisz.cabinet.organizations.demo import load_demo_organizations
+from egisz.cabinet.staff.selectors import staff_phone
+from egisz.cabinet.staff.services import set_staff_phone
 from egisz.common.audit.services import record_event
 
 OPERATORS_GROUP = "Операторы кабинета"
@@ -18,8 +20,8 @@ OPERATOR_APPS = ("cabinet_organizations", "cabinet_profile")
 OPERATOR_VIEW_APPS = ("cabinet_patients", "cabinet_documents")
 
 DEMO_STAFF = [
-    # (login, password, full name)
-    ("operator", "Demo#Operator2026", "Оператор кабинета"),
+    # (login, password, full name, phone for the console login's SMS codes)
+    ("operator", "Demo#Operator2026", "Оператор кабинета", "+79162220001"),
 ]
 
 
@@ -33,8 +35,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Медицинские организации: {report}")
         with transaction.atomic():
             group = _operators_group()
-            for login, password, full_name in DEMO_STAFF:
-                created = _ensure_staff(login, password, full_name, group)
+            for login, password, full_name, phone in DEMO_STAFF:
+                created = _ensure_staff(login, password, full_name, phone, group)
                 state = "создан" if created else "уже есть"
                 self.stdout.write(f"Сотрудник оператора {login}: {state}")
 
@@ -50,9 +52,13 @@ def _operators_group() -> Group:
     return group
 
 
-def _ensure_staff(login: str, password: str, full_name: str, group: Group) -> bool:
+def _ensure_staff(login: str, password: str, full_name: str, phone: str, group: Group) -> bool:
     user_model = get_user_model()
-    if user_model.objects.filter(username=login).exists():
+    existing = user_model.objects.filter(username=login).first()
+    if existing is not None:
+        # Demo data loaded before the console asked for an SMS code: give the phone now.
+        if existing.is_staff and not staff_phone(existing):
+            set_staff_phone(user=existing, phone=phone)
         return False
     first_name, _, last_name = full_name.partition(" ")
     user = user_model.objects.create_user(
@@ -62,4 +68,5 @@ def _ensure_staff(login: str, password: str, full_name: str, group: Group) -> bo
     user.save(update_fields=["is_staff"])
     user.groups.add(group)
     record_event(action="cabinet.staff_created_by_demo_data", subject=user)
+    set_staff_phone(user=user, phone=phone)
     return True

@@ -1,0 +1,90 @@
+"""Writes about the operator's staff: their phone for codes, and the code step of the
+console's login. Each writes its audit event in the same transaction."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from egisz.cabinet.staff import lockout
+from egisz.cabinet.staff.models import StaffProfile
+from egisz.common.audit.services import record_event
+from egisz.common.codes.services import Check, CheckResult, CodeRefused, check_code, send_code
+from egisz.common.identifiers import mask_phone, normalize_mobile_phone
+from egisz.common.request_meta import SYSTEM, RequestMeta
+
+LOGIN_CODE_PURPOSE = "cabinet_staff_login"
+# The SMS is Russian whatever language the console is shown in (as the provider's).
+LOGIN_SMS_TEXT = "ЕГИСЗ: код {code} для входа в консоль оператора. Никому его не сообщайте."
+# Wrong digits count toward the username lockout; an expired or burnt code checks none.
+_GUESSES = (Check.WRONG, Check.EXHAUSTED)
+
+
+@transaction.atomic
+def set_staff_phone(*, user, phone: str, meta: RequestMeta = SYSTEM, actor=None) -> StaffProfile:
+    """Give a member of staff the phone their login codes go to (any Russian mobile format;
+    stored in E.164), or take it away with an empty ``phone`` (the console then refuses
+    their login). Raises ValidationError with a Russian message."""
+    if not user.is_staff:
+        raise ValidationError(_("Телефон для кодов указывают только сотрудникам оператора."))
+    normalised = normalize_mobile_phone(phone) if (phone or "").strip() else ""
+    taken = StaffProfile.objects.filter(phone=normalised).exclude(user=user).exists()
+    if normalised and taken:
+        raise ValidationError(_("Этот номер уже указан у другого сотрудника."))
+    profile, _created = StaffProfile.objects.get_or_create(user=user)
+    if profile.phone != normalised:
+        profile.phone = normalised
+        profile.save(update_fields=["phone", "updated_at"])
+        record_event(
+            action="cabinet.staff_phone_set",
+            meta=meta,
+            actor=actor,
+            subject=user,
+            phone=mask_phone(normalised),
+        )
+    return profile
+
+
+def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False) -> None:
+    """Send the console login's SMS code to ``phone``. Raises CodeRefused (journalled) while
+    the resend interval or the hourly limit forbids a new code."""
+    try:
+        with transaction.atomic():
+            send_code(purpose=LOGIN_CODE_PURPOSE, target=phone, channel="sms", text=LOGIN_SMS_TEXT)
+            record_event(
+                action="cabinet.staff_login_code_sent",
+                meta=meta,
+                actor=user,
+                phone=mask_phone(phone),
+                resend=resend,
+            )
+    except CodeRefused as refusal:
+        record_event(
+            action="cabinet.staff_login_code_not_sent",
+            meta=meta,
+            actor=user,
+            success=False,
+            reason=refusal.reason,
+            retry_after=refusal.retry_after,
+        )
+        raise
+
+
+def check_login_code(*, user, phone: str, code: str, meta: RequestMeta) -> CheckResult:
+    """Check the code of the console login. A refusal is journalled, and wrong digits count
+    toward the username lockout (lockout.is_locked tells whether it has just locked)."""
+    result = check_code(purpose=LOGIN_CODE_PURPOSE, target=phone, code=code)
+    if not result.ok:
+        record_code_refused(user=user, meta=meta, reason=result.status.value)
+        if result.status in _GUESSES:
+            lockout.register_failure(user.get_username(), meta=meta)
+    return result
+
+
+def record_code_refused(*, user, meta: RequestMeta, reason: str) -> None:
+    record_event(
+        action="cabinet.staff_login_code_refused",
+        meta=meta,
+        actor=user,
+        success=False,
+        reason=reason,
+    )
