@@ -263,3 +263,61 @@ def test_logging_out_after_refusing_consent_ends_the_idp_session_too(
     expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
     page.goto(f"{idp.url}/settings/sessions/")
     expect(page).to_have_url(re.compile(r"/login/"))
+
+
+OPERATOR = ("operator", "Demo#Operator2026", "+79162220001")
+
+
+def test_attachment_requested_by_the_patient_and_accepted_in_the_operator_console(
+    idp, cabinet, new_context, confirmed_citizen
+):
+    patient = new_context().new_page()
+    patient.goto(f"{cabinet.url}/")
+    log_in_through_idp(patient, confirmed_citizen)
+    patient.get_by_label(AGREE).check()
+    patient.get_by_role("button", name="Подтвердить", exact=True).click()
+    expect(patient).to_have_url(f"{cabinet.url}/profile/")
+
+    # The policy first, then the organisation from the directory.
+    patient.goto(f"{cabinet.url}/policy/")
+    patient.get_by_label("Номер полиса ОМС (ЕНП)").fill("7700 0000 0000 0016")
+    patient.get_by_label("Страховая медицинская организация").select_option(
+        label="ООО «Капитал МС»"
+    )
+    patient.get_by_role("button", name="Сохранить").click()
+    expect(patient.get_by_text("7700 0000 0000 0016").first).to_be_visible()
+
+    patient.goto(f"{cabinet.url}/organizations/")
+    patient.get_by_label("Название").fill("поликлиника")
+    patient.get_by_role("button", name="Найти").click()
+    patient.get_by_role("main").get_by_role(
+        "link", name=re.compile("поликлиника", re.I)
+    ).first.click()
+    organization = patient.get_by_role("heading", level=1).inner_text()
+    patient.get_by_role("link", name="Прикрепиться").click()
+    patient.get_by_role("button", name="Подтвердить", exact=True).click()
+    expect(patient.get_by_text("на рассмотрении").first).to_be_visible()
+
+    # The operator's staff: password, then the SMS code, then the decision.
+    console = new_context().new_page()
+    login, password, phone = OPERATOR
+    console.goto(f"{cabinet.url}/operator/")
+    console.get_by_label(re.compile("Имя пользователя")).fill(login)
+    console.get_by_label(re.compile("Пароль")).fill(password)
+    console.get_by_role("button", name=re.compile("Войти")).click()
+    code = read_sms_code(console.context, phone, "консоль оператора", f"{cabinet.url}/dev/outbox")
+    console.get_by_label("Код подтверждения").fill(code)
+    console.get_by_role("button", name="Подтвердить", exact=True).click()
+    console.get_by_role("link", name="Прикрепления").first.click()
+    request_row = console.get_by_role("row").filter(has_text=confirmed_citizen.last_name)
+    request_row.get_by_role("link").first.click()
+    console.get_by_role("link", name="Рассмотреть").click()
+    console.get_by_label("Принять").check()
+    console.get_by_role("button", name="Подтвердить").click()
+
+    # The patient is told and sees the attachment accepted.
+    patient.goto(f"{cabinet.url}/")
+    expect(patient.get_by_text(f"Прикрепление принято: {organization}").first).to_be_visible()
+    patient.goto(f"{cabinet.url}/policy/")
+    expect(patient.get_by_text("принято").first).to_be_visible()
+    expect(patient.get_by_text(organization).first).to_be_visible()
