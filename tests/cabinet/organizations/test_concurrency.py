@@ -1,11 +1,6 @@
 """Row locks on PostgreSQL: two decisions on one request, or two requests of one patient at
 the same moment, never both go through."""
 
-import threading
-
-import pytest
-from django.db import connection, connections
-
 from egisz.cabinet.organizations.models import Attachment
 from egisz.cabinet.organizations.services import (
     AttachmentRefused,
@@ -13,35 +8,9 @@ from egisz.cabinet.organizations.services import (
     reject_attachment,
     request_attachment,
 )
+from tests.cabinet.concurrency import POSTGRES_RACE, race
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL"
-    ),
-]
-
-
-def race(*calls):
-    """Runs the calls in threads released together; returns what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # the outcome is the result
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def test_two_operators_deciding_at_once_one_wins(

@@ -1,43 +1,15 @@
 """On PostgreSQL: two requests of one session whose access token expired at the same moment
 spend the rotated refresh token once (the provider treats a reused one as stolen)."""
 
-import threading
 from datetime import timedelta
 
-import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from egisz.cabinet.sso import services
 from egisz.cabinet.sso.models import ProviderGrant
+from tests.cabinet.concurrency import POSTGRES_RACE, race
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL"
-    ),
-]
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # the outcome is the result
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+pytestmark = POSTGRES_RACE
 
 
 def test_two_requests_refresh_once(client, provider, login_through_provider):
