@@ -48,7 +48,6 @@ from pathlib import Path
 import psycopg
 
 from harness import (
-    CODE,
     CSRF_INPUT,
     DEFAULT_DATABASE_URL,
     PASSWORD,
@@ -59,6 +58,7 @@ from harness import (
     egisz,
     env_int,
     free_port,
+    latest_sms_code,
     new_data_dir,
     opener,
     peak_rss_mib,
@@ -201,15 +201,10 @@ class Browser:
         return url
 
     def _code(self, phone: str) -> str:
-        row = self.conn.execute(
-            "SELECT body FROM outbox_message WHERE channel = 'sms' AND recipient = %s "
-            "ORDER BY id DESC LIMIT 1",
-            (phone,),
-        ).fetchone()
-        found = CODE.search(row[0]) if row else None
-        if not found:
+        code = latest_sms_code(self.conn, phone)
+        if code is None:
             raise BenchError(f"no SMS code queued for {phone}")
-        return found.group(1)
+        return code
 
     def log_in(self, patient: Patient) -> None:
         session = opener()

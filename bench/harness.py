@@ -246,6 +246,18 @@ def call(
             return error.code, error.headers.get("Location", ""), error.read()
 
 
+def latest_sms_code(conn: psycopg.Connection, phone: str) -> str | None:
+    """The code in the newest SMS the IdP queued for ``phone`` (nothing is delivered during
+    a bench), or None."""
+    row = conn.execute(
+        "SELECT body FROM outbox_message WHERE channel = 'sms' AND recipient = %s "
+        "ORDER BY id DESC LIMIT 1",
+        (phone,),
+    ).fetchone()
+    found = CODE.search(row[0]) if row else None
+    return found.group(1) if found else None
+
+
 @dataclass
 class Client:
     """One simulated person at a time: cookies of their own, a database connection to read
@@ -259,15 +271,10 @@ class Client:
         self.conn = psycopg.connect(self.database_url, autocommit=True)
 
     def latest_code(self, phone: str) -> str:
-        row = self.conn.execute(
-            "SELECT body FROM outbox_message WHERE channel = 'sms' AND recipient = %s "
-            "ORDER BY id DESC LIMIT 1",
-            (phone,),
-        ).fetchone()
-        found = CODE.search(row[0]) if row else None
-        if not found:
+        code = latest_sms_code(self.conn, phone)
+        if code is None:
             raise LoginFailed("no SMS code queued")
-        return found.group(1)
+        return code
 
     def login(self, phone: str) -> urllib.request.OpenerDirector:
         """A full login (password, then the SMS code); returns the logged-in client."""
