@@ -40,6 +40,7 @@ def make_patient(db, meta):
             "snils": valid_snils(n),
             "phone_number": f"+7916{5_550_000 + n:07d}",
             "email": f"patient{n}@example.org",
+            "email_verified": True,
         }
         subject = claims.pop("sub", f"subject-{n}")
         level = claims.pop("acr", CONFIRMED)

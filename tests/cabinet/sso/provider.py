@@ -82,6 +82,7 @@ class Provider:
             "inn": "500100732259",
             "phone_number": "+79161234567",
             "email": "anna@example.org",
+            "email_verified": True,
         }
     )
     tamper: str | None = None

@@ -124,6 +124,24 @@ def test_first_login_creates_patient_from_claims_and_opens_profile(
     assert "client_secret" not in exchange and exchange["code_verifier"]
 
 
+@pytest.mark.parametrize("verified", [False, None, "true", 1], ids=["false", "absent", "str", "1"])
+def test_email_not_verified_at_provider_is_not_stored(
+    client, provider, login_through_provider, verified
+):
+    if verified is None:
+        provider.claims.pop("email_verified")
+    else:
+        provider.claims["email_verified"] = verified
+    login_through_provider()
+    patient = Patient.objects.get()
+    assert patient.email == ""
+    assert patient.phone == "+79161234567"  # the rest of the claims are taken as before
+    # The profile asks for an address, confirmed by a code sent to it.
+    assert (
+        reverse("patients:edit_email") in client.get(reverse("profile:complete")).content.decode()
+    )
+
+
 def test_tokens_are_encrypted_at_rest(client, provider, login_through_provider):
     login_through_provider()
     grant = ProviderGrant.objects.get()

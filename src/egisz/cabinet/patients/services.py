@@ -80,7 +80,11 @@ def _fields_from_claims(claims: dict) -> dict:
         "snils": _clean(normalize_snils, claims.get("snils")),
         "inn": "".join(ch for ch in str(claims.get("inn") or "") if ch.isdigit())[:12],
         "phone": _clean(normalize_mobile_phone, claims.get("phone_number")),
-        "email": str(claims.get("email") or "")[:254].lower(),
+        # Only an address the provider says its owner confirmed: an unconfirmed one may be
+        # anybody's, and the cabinet sends notices there.
+        "email": str(claims.get("email") or "")[:254].lower()
+        if claims.get("email_verified") is True
+        else "",
     }
     return fields
 
