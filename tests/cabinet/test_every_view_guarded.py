@@ -20,6 +20,7 @@ PUBLIC = {
     "login",
     "callback",
     "logout",
+    "backchannel_logout",
     "directory",
     "detail",
     "by_oid",

@@ -12,17 +12,21 @@ import pytest
 from egisz.cabinet.settings import DEMO_OIDC_CLIENT_SECRET
 
 
-def import_cabinet_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def import_cabinet_settings(
+    tmp_path, *, code: str = "import egisz.cabinet.settings", **env: str
+) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("EGISZ_", "DJANGO_"))}
     clean.update(
-        EGISZ_DATA_DIR=str(tmp_path),
-        EGISZ_DEMO="0",
-        EGISZ_SECRET_KEY=secrets.token_urlsafe(40),
-        EGISZ_SMTP_HOST="smtp.example.org",
-        **env,
+        {
+            "EGISZ_DATA_DIR": str(tmp_path),
+            "EGISZ_DEMO": "0",
+            "EGISZ_SECRET_KEY": secrets.token_urlsafe(40),
+            "EGISZ_SMTP_HOST": "smtp.example.org",
+            **env,
+        }
     )
     return subprocess.run(
-        [sys.executable, "-c", "import egisz.cabinet.settings"],
+        [sys.executable, "-c", code],
         env=clean,
         cwd=tmp_path,
         capture_output=True,

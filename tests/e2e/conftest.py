@@ -272,6 +272,9 @@ def cabinet(idp, tmp_path_factory) -> SiteServer:
         EGISZ_CABINET_OIDC_ISSUER=idp.url,
         EGISZ_CABINET_OIDC_CLIENT_ID=client["client_id"],
         EGISZ_CABINET_OIDC_CLIENT_SECRET=client["client_secret"],
+        # The grant check on every request (a fallback every 5 minutes by default): a
+        # consent withdrawn at the IdP ends the cabinet session at the next page.
+        EGISZ_CABINET_GRANT_CHECK_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
     database = None

@@ -44,6 +44,7 @@ MIDDLEWARE = [
     *COMMON_MIDDLEWARE_HEAD,
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "egisz.cabinet.sso.middleware.SessionLifetimeMiddleware",
+    "egisz.cabinet.sso.middleware.ProviderLogoutMiddleware",
     "egisz.cabinet.sso.middleware.GrantCheckMiddleware",
     "egisz.cabinet.portal.section_context.SectionContextMiddleware",
     *COMMON_MIDDLEWARE_TAIL,
@@ -111,7 +112,8 @@ if not DEMO and (
         "outside demo mode (EGISZ_DEMO=1)."
     )
 # The cabinet's public address: the redirect URI registered at the provider is
-# <CABINET_URL>/sso/callback/ and the post-logout URI is <CABINET_URL>/.
+# <CABINET_URL>/sso/callback/, the post-logout URI <CABINET_URL>/ and the back-channel
+# logout URI <CABINET_URL>/sso/backchannel-logout/.
 CABINET_URL = env_str("EGISZ_CABINET_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 # The data the cabinet asks for (ЕСИА scope names; see README, «Кабинет ЕГИСЗ»).
 OIDC_SCOPES = env_str(
@@ -120,9 +122,11 @@ OIDC_SCOPES = env_str(
 # Full access needs this `acr` (the confirmed account level); below it, limited mode.
 OIDC_REQUIRED_ACR = env_str("EGISZ_CABINET_REQUIRED_ACR", "urn:egisz:loa:confirmed")
 # How often (seconds) a logged-in session asks the provider whether its grant still stands
-# (UserInfo with the session's access token): 0 checks on every request, so a consent
-# withdrawn at the provider ends the cabinet session at the next request.
-OIDC_GRANT_CHECK_SECONDS = env_int("EGISZ_CABINET_GRANT_CHECK_SECONDS", 0)
+# (UserInfo with the session's access token). A fallback: the provider's back-channel logout
+# (/sso/backchannel-logout/) ends sessions at once; this check catches a provider that sends
+# none, a logout token that never arrived, and a consent withdrawn without a logout. 0 asks
+# on every request (a UserInfo call each time).
+OIDC_GRANT_CHECK_SECONDS = env_int("EGISZ_CABINET_GRANT_CHECK_SECONDS", 300)
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("EGISZ_CABINET_OIDC_TIMEOUT_SECONDS", 10)
 # Where a citizen manages password, sessions and linked services (the provider's pages).
 IDP_ACCOUNT_URL = env_str("EGISZ_CABINET_IDP_ACCOUNT_URL", OIDC_ISSUER)
@@ -167,6 +171,8 @@ WORKER_TASKS = [
     "egisz.cabinet.documents.services.sweep_orphan_blobs",
     # Provider grants of sessions that ended without a logout (the browser was closed).
     "egisz.cabinet.sso.services.purge_stale_grants",
+    # Links of limited-mode sessions that ended so, and expired used logout tokens.
+    "egisz.cabinet.sso.services.purge_ended_logins",
 ]
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.

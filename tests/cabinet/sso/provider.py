@@ -11,6 +11,11 @@ Each test programs it: the claims and `acr`, a ``tamper`` of the next ID token (
 issuer, other audience, wrong azp, expired, not yet valid, wrong nonce, bad signature,
 unknown key, no nonce), ``revoke()`` the grant, ``offline`` (connections are dropped),
 ``token_error`` (the token endpoint refuses), ``rotate_key()``.
+
+Its sessions: ``approve(url, sid=...)`` puts that session id into the ID tokens of the
+login (none by default, as a provider without back-channel logout), and ``logout_token()``
+mints the back-channel logout token it would POST to the cabinet — or a bad one, with
+``tamper`` (see LOGOUT_TAMPERING).
 """
 
 from __future__ import annotations
@@ -26,10 +31,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import OctKey, RSAKey
 
 CONFIRMED = "urn:egisz:loa:confirmed"
 STANDARD = "urn:egisz:loa:standard"
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+# What ``logout_token(tamper=...)`` can spoil, on top of the ID token's signature tampering
+# ("signature", "unknown_key", "stranger_key_same_kid", "alg_none").
+LOGOUT_TAMPERING = (
+    "issuer",
+    "audience",
+    "no_events",
+    "other_event",
+    "events_not_object",
+    "nonce",
+    "no_sid_no_sub",
+    "expired",
+    "iat_future",
+    "no_exp",
+    "no_iat",
+    "no_jti",
+    "typ_jwt",
+    "hs256",
+)
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -62,6 +87,7 @@ def _shared_key(kid: str) -> RSAKey:
 @dataclass
 class Grant:
     sub: str
+    sid: str | None = None
     revoked: bool = False
 
 
@@ -129,9 +155,12 @@ class Provider:
 
     # What a test does -----------------------------------------------------------------------
 
-    def approve(self, authorization_url: str, *, sub: str | None = None) -> str:
+    def approve(
+        self, authorization_url: str, *, sub: str | None = None, sid: str | None = None
+    ) -> str:
         """The citizen logs in and consents: the callback path (with code and state) the
-        provider would send the browser to."""
+        provider would send the browser to. ``sid`` names the provider's session in the
+        ID tokens of this login."""
         query = query_of(authorization_url)
         assert query["client_id"] == self.client_id, query
         assert query["redirect_uri"] == self.redirect_uri, query
@@ -143,6 +172,7 @@ class Provider:
             "nonce": query.get("nonce"),
             "redirect_uri": query["redirect_uri"],
             "sub": sub or self.sub,
+            "sid": sid,
         }
         return self._callback({"code": code, "state": query["state"]})
 
@@ -164,6 +194,58 @@ class Provider:
 
     def rotate_key(self) -> None:
         self.key = _new_key(f"key-{secrets.token_hex(4)}")
+
+    def logout_token(
+        self,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+        jti: str | None = None,
+        tamper: str | None = None,
+    ) -> str:
+        """The back-channel logout token the provider would POST (as logout_token) when
+        the session ``sid`` or every session of ``sub`` ends; spoiled by ``tamper``."""
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": jti or secrets.token_urlsafe(16),
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        if sub is not None:
+            claims["sub"] = sub
+        if sid is not None:
+            claims["sid"] = sid
+        header = {"typ": "logout+jwt"}
+        if tamper == "issuer":
+            claims["iss"] = "https://other-idp.example"
+        elif tamper == "audience":
+            claims["aud"] = "another-client"
+        elif tamper == "no_events":
+            claims.pop("events")
+        elif tamper == "other_event":
+            claims["events"] = {"http://schemas.openid.net/event/other": {}}
+        elif tamper == "events_not_object":
+            claims["events"] = [BACKCHANNEL_LOGOUT_EVENT]
+        elif tamper == "nonce":
+            claims["nonce"] = "a-nonce"
+        elif tamper == "no_sid_no_sub":
+            claims.pop("sub", None)
+            claims.pop("sid", None)
+        elif tamper == "expired":
+            claims["iat"], claims["exp"] = now - 600, now - 300
+        elif tamper == "iat_future":
+            claims["iat"], claims["exp"] = now + 3600, now + 3720
+        elif tamper in ("no_exp", "no_iat", "no_jti"):
+            claims.pop(tamper.removeprefix("no_"))
+        elif tamper == "typ_jwt":
+            header["typ"] = "JWT"
+        if tamper == "hs256":
+            secret = OctKey.import_key(self.client_secret.encode())
+            return jwt.encode({"alg": "HS256", **header}, claims, secret)
+        return self._sign(claims, tamper=tamper, header=header)
 
     def calls(self, path: str) -> int:
         return sum(1 for _method, logged in self.log if logged == path)
@@ -269,7 +351,7 @@ class Provider:
             self._send(handler, 400, {"error": "invalid_grant"})
             return
         grant_id = secrets.token_hex(8)
-        self.grants[grant_id] = Grant(sub=code["sub"])
+        self.grants[grant_id] = Grant(sub=code["sub"], sid=code["sid"])
         self._send(handler, 200, self._issue(grant_id, nonce=code["nonce"]))
 
     def _refresh_grant(self, handler, form: dict) -> None:
@@ -291,13 +373,13 @@ class Provider:
             "expires_in": self.access_token_lifetime,
             "refresh_token": refresh,
             "scope": "openid fullname birthdate snils inn mobile email",
-            "id_token": self._id_token(self.grants[grant_id].sub, nonce=nonce, now=now),
+            "id_token": self._id_token(self.grants[grant_id], nonce=nonce, now=now),
         }
 
-    def _id_token(self, sub: str, *, nonce: str | None, now: int) -> str:
+    def _id_token(self, grant: Grant, *, nonce: str | None, now: int) -> str:
         claims = {
             "iss": self.url,
-            "sub": sub,
+            "sub": grant.sub,
             "aud": self.client_id,
             "exp": now + 600,
             "iat": now,
@@ -307,7 +389,8 @@ class Provider:
         }
         if nonce is not None:
             claims["nonce"] = nonce
-        key = self.key
+        if grant.sid is not None:
+            claims["sid"] = grant.sid
         tamper = self.tamper
         if tamper == "issuer":
             claims["iss"] = "https://other-idp.example"
@@ -327,11 +410,14 @@ class Provider:
             claims["nonce"] = "a-nonce-from-another-login"
         elif tamper == "no_nonce":
             claims.pop("nonce", None)
-        elif tamper == "unknown_key":
-            key = self.stranger_key
-        header = {"alg": "RS256", "kid": key.kid}
+        return self._sign(claims, tamper=tamper)
+
+    def _sign(self, claims: dict, *, tamper: str | None, header: dict | None = None) -> str:
+        """``claims`` signed with the published key, or spoiled the way ``tamper`` says."""
+        key = self.stranger_key if tamper == "unknown_key" else self.key
+        header = {**(header or {}), "alg": "RS256", "kid": key.kid}
         if tamper == "stranger_key_same_kid":
-            key, header = self.stranger_key, {"alg": "RS256", "kid": self.key.kid}
+            key, header = self.stranger_key, {**header, "kid": self.key.kid}
         token = jwt.encode(header, claims, key)
         if tamper == "signature":
             head, body, signature = token.split(".")

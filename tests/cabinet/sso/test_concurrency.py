@@ -1,5 +1,6 @@
 """On PostgreSQL: two requests of one session whose access token expired at the same moment
-spend the rotated refresh token once (the provider treats a reused one as stolen)."""
+spend the rotated refresh token once (the provider treats a reused one as stolen), and one
+logout token delivered twice at the same moment is accepted once."""
 
 from datetime import timedelta
 
@@ -29,3 +30,17 @@ def test_two_requests_refresh_once(client, provider, login_through_provider):
     assert provider.token_grant_types().count("refresh_token") == 1
     grant.refresh_from_db()
     assert grant.refresh_token in provider.refresh_tokens  # the stored one is the live one
+
+
+def test_one_logout_token_delivered_twice_at_once_is_accepted_once(provider, meta):
+    token = provider.logout_token(sub="subject-maria")
+
+    def deliver():
+        return services.backchannel_logout(logout_token=token, meta=meta)
+
+    results = race(deliver, deliver)
+    assert sorted(map(type, results), key=str) == sorted(
+        [int, services.LogoutTokenRefused], key=str
+    ), results
+    refused = next(r for r in results if isinstance(r, services.LogoutTokenRefused))
+    assert refused.reason == "jti_replayed"

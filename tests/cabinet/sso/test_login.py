@@ -1,5 +1,7 @@
 """«Войти через Госуслуги»: the login, the callback and every way a callback is refused."""
 
+import json
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -9,8 +11,8 @@ from django.utils import timezone
 from egisz.cabinet.patients.models import Patient
 from egisz.cabinet.portal.limited import LEVEL, REFUSED
 from egisz.cabinet.portal.limited import SESSION_KEY as LIMITED_KEY
-from egisz.cabinet.sso.models import ProviderGrant
-from egisz.cabinet.sso.session import GRANT_KEY, ID_TOKEN_KEY
+from egisz.cabinet.sso.models import ProviderGrant, ProviderSessionLink
+from egisz.cabinet.sso.session import GRANT_KEY, LINK_KEY
 from egisz.common.audit.models import AuditEvent
 from tests.cabinet.sso.provider import STANDARD, query_of
 
@@ -115,8 +117,14 @@ def test_first_login_creates_patient_from_claims_and_opens_profile(
     assert int(session[SESSION_KEY]) == patient.user.pk
     grant = ProviderGrant.objects.get(pk=session[GRANT_KEY])
     assert grant.user == patient.user and grant.subject == provider.sub
-    assert grant.access_token and grant.refresh_token and grant.id_token
-    assert session[ID_TOKEN_KEY] == grant.id_token
+    assert grant.access_token and grant.refresh_token
+    link = ProviderSessionLink.objects.get(pk=session[LINK_KEY])
+    assert (link.issuer, link.subject, link.sid, link.grant) == (
+        provider.url,
+        provider.sub,
+        "",  # the provider put no sid into the ID token
+        grant,
+    )
     assert LIMITED_KEY not in session
     # The client authenticated with client_secret_basic and proved PKCE.
     exchange = provider.token_requests[-1]
@@ -140,6 +148,14 @@ def test_email_not_verified_at_provider_is_not_stored(
     assert (
         reverse("patients:edit_email") in client.get(reverse("profile:complete")).content.decode()
     )
+
+
+def test_provider_session_id_is_kept_and_no_token_in_the_session(client, provider, start_login):
+    client.get(provider.approve(start_login(), sid="idp-session-7"))
+    session = client.session
+    assert ProviderSessionLink.objects.get(pk=session[LINK_KEY]).sid == "idp-session-7"
+    stored = json.dumps(dict(session.items()))
+    assert "eyJ" not in stored  # no JWT (ID token or other) in the session
 
 
 def test_tokens_are_encrypted_at_rest(client, provider, login_through_provider):
@@ -427,7 +443,8 @@ def test_standard_account_gets_limited_mode_and_no_patient(
     assert response["Location"] == reverse("portal:home")
     session = client.session
     assert session[LIMITED_KEY] == {"reason": LEVEL, "level": STANDARD}
-    assert session[ID_TOKEN_KEY]
+    link = ProviderSessionLink.objects.get(pk=session[LINK_KEY])
+    assert (link.subject, link.grant) == (provider.sub, None)
     assert_nobody_logged_in(client)
     assert not Patient.objects.exists()
     assert not ProviderGrant.objects.exists()

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from egisz.cabinet.patients.models import Patient
 from egisz.cabinet.portal.limited import SESSION_KEY as LIMITED_KEY
-from egisz.cabinet.sso.models import ProviderGrant
+from egisz.cabinet.sso.models import ProviderGrant, ProviderSessionLink
 from egisz.cabinet.sso.session import GRANT_KEY, IDLE_KEY, STARTED_KEY
 from egisz.common.audit.models import AuditEvent
 from tests.cabinet.sso.provider import STANDARD, query_of
+from tests.cabinet.test_production_settings import import_cabinet_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -39,20 +40,22 @@ def logged_in(client, provider, login_through_provider):
 
 
 def test_logout_ends_session_and_sends_browser_to_provider(logged_in, provider):
-    id_token = ProviderGrant.objects.get().id_token
     response = logged_in.post(reverse("sso:logout"))
     assert response.status_code == 302
     location = response["Location"]
     assert location.startswith(f"{provider.url}/logout?")
     query = query_of(location)
+    # The GET URL stays in browser history and server logs: no ID token in it, the
+    # session named by client_id and logout_hint (the subject: this ID token had no sid).
     assert query == {
-        "id_token_hint": id_token,
-        "post_logout_redirect_uri": "http://testserver/",
         "client_id": provider.client_id,
+        "logout_hint": provider.sub,
+        "post_logout_redirect_uri": "http://testserver/",
     }
     assert SESSION_KEY not in logged_in.session
     assert GRANT_KEY not in logged_in.session
     assert not ProviderGrant.objects.exists()
+    assert not ProviderSessionLink.objects.exists()
     event = AuditEvent.objects.get(action="cabinet.logout")
     assert event.actor_id == str(Patient.objects.get().user_id)
     # The old session is gone: a page that needs the patient sends to the login.
@@ -60,12 +63,18 @@ def test_logout_ends_session_and_sends_browser_to_provider(logged_in, provider):
     assert "Войти через Госуслуги" in logged_in.get(reverse("portal:home")).content.decode()
 
 
-def test_logout_uses_the_latest_id_token_after_refresh(logged_in, provider, grant_check):
+def test_logout_names_the_provider_session_and_carries_no_token(
+    client, provider, start_login, grant_check
+):
+    client.get(provider.approve(start_login(), sid="idp-session-1"))
     provider.expire_access_tokens()
-    logged_in.get(ABOUT)
-    latest = ProviderGrant.objects.get().id_token
-    response = logged_in.post(reverse("sso:logout"))
-    assert query_of(response["Location"])["id_token_hint"] == latest
+    client.get(ABOUT)  # refreshed: a new ID token came, and is not kept either
+    assert provider.token_grant_types()[-1] == "refresh_token"
+    response = client.post(reverse("sso:logout"))
+    query = query_of(response["Location"])
+    assert query["logout_hint"] == "idp-session-1"
+    assert "id_token_hint" not in query
+    assert "eyJ" not in response["Location"]  # no JWT of any kind
 
 
 def test_logout_is_post_only(logged_in):
@@ -81,11 +90,13 @@ def test_logout_needs_csrf_token(provider, login_through_provider):
 
 def test_logout_from_limited_mode_ends_provider_session_too(client, provider, start_login):
     provider.acr = STANDARD
-    client.get(provider.approve(start_login()))
-    id_token = client.session["egisz_sso_id_token"]
+    client.get(provider.approve(start_login(), sid="idp-session-2"))
     response = client.post(reverse("sso:logout"))
-    assert query_of(response["Location"])["id_token_hint"] == id_token
+    query = query_of(response["Location"])
+    assert query["logout_hint"] == "idp-session-2"
+    assert "id_token_hint" not in query
     assert LIMITED_KEY not in client.session
+    assert not ProviderSessionLink.objects.exists()
 
 
 def test_logout_after_refused_consent_ends_provider_session_by_client_id(
@@ -97,7 +108,7 @@ def test_logout_after_refused_consent_ends_provider_session_by_client_id(
     response = client.post(reverse("sso:logout"))
     params = query_of(response["Location"])
     assert response["Location"].startswith(provider.url)
-    assert "id_token_hint" not in params
+    assert "id_token_hint" not in params and "logout_hint" not in params
     assert params["client_id"] and params["post_logout_redirect_uri"]
     assert LIMITED_KEY not in client.session
 
@@ -236,6 +247,18 @@ def test_grant_check_is_off_when_not_configured(logged_in, provider, settings):
     provider.revoke()
     assert logged_in.get(ABOUT).status_code == 200
     assert provider.calls("/userinfo") == 1  # the login's own
+
+
+def test_grant_check_is_a_fallback_every_five_minutes_by_default(tmp_path):
+    """The back-channel logout ends sessions at once; UserInfo is not asked on every
+    request any more."""
+    result = import_cabinet_settings(
+        tmp_path,
+        code="from egisz.cabinet import settings; print(settings.OIDC_GRANT_CHECK_SECONDS)",
+        EGISZ_DEMO="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "300"
 
 
 def test_grant_check_runs_once_per_interval(logged_in, provider, settings):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ JWKS_CACHE_SECONDS = 3600
 # An unknown `kid` makes the cabinet fetch the JWKS again, at most this often (a stream of
 # forged tokens with made-up key ids must not turn into a stream of requests).
 JWKS_REFETCH_COOLDOWN_SECONDS = 30
+# The longest provider session id (`sid`) the cabinet keeps.
+MAX_SID_LENGTH = 255
 
 # Account levels as `acr` values, lowest first (the provider's urn:egisz:loa:<level>).
 ACR_ORDER = ("urn:egisz:loa:simplified", "urn:egisz:loa:standard", "urn:egisz:loa:confirmed")
@@ -62,12 +65,21 @@ class ProviderRefused(Exception):
         self.description = description
 
 
-class InvalidIDToken(Exception):
-    """The ID token is not to be trusted; ``reason`` says why (for the audit journal)."""
+class InvalidToken(Exception):
+    """A token from the provider is not to be trusted; ``reason`` says why (for the audit
+    journal)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class InvalidIDToken(InvalidToken):
+    """The ID token of a login is not to be trusted."""
+
+
+class InvalidLogoutToken(InvalidToken):
+    """A back-channel logout token is not to be trusted."""
 
 
 @dataclass(frozen=True)
@@ -279,25 +291,38 @@ def refresh(*, refresh_token: str) -> TokenSet:
 # --- ID token ---------------------------------------------------------------------------------
 
 
+def _signed_by_provider(token: str, invalid: type[InvalidToken]) -> jwt.Token:
+    """The header and claims of a JWT signed by one of the provider's keys with an
+    asymmetric algorithm (OpenID Connect Core §3.1.3.7, steps 6–8: never "none", never HS*
+    with the client secret). Raises ``invalid(reason)``, or ProviderUnavailable when the
+    provider's keys cannot be fetched."""
+    try:
+        header = jws.extract_compact(token.encode()).protected
+    except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+        raise invalid("malformed") from exc
+    if header.get("alg") not in ID_TOKEN_ALGORITHMS:
+        raise invalid(f"algorithm:{str(header.get('alg'))[:20]}")
+    kid = header.get("kid")
+    keys, kids = _key_set_for(kid)
+    if kid is not None and kid not in kids:
+        raise invalid("unknown_key")
+    try:
+        return jwt.decode(token, keys, algorithms=list(ID_TOKEN_ALGORITHMS))
+    except (JoseError, ValueError) as exc:
+        raise invalid("signature") from exc
+
+
+def _claim_error(exc: JoseError) -> str:
+    claim = getattr(exc, "claim", "") or ""
+    return f"{exc.error}:{claim}" if claim else str(exc.error)
+
+
 def validate_id_token(id_token: str, *, nonce: str, access_token: str | None = None) -> dict:
     """The claims of an ID token this cabinet may trust: signed by one of the provider's
     keys with an asymmetric algorithm, issued by the configured issuer to this client
     (aud, azp), current (exp, nbf, iat), for this login (nonce) and, when the token carries
     at_hash, bound to ``access_token``. Raises InvalidIDToken(reason)."""
-    try:
-        header = jws.extract_compact(id_token.encode()).protected
-    except (JoseError, ValueError, TypeError) as exc:
-        raise InvalidIDToken("malformed") from exc
-    if header.get("alg") not in ID_TOKEN_ALGORITHMS:
-        raise InvalidIDToken(f"algorithm:{header.get('alg')}")
-    kid = header.get("kid")
-    keys, kids = _key_set_for(kid)
-    if kid is not None and kid not in kids:
-        raise InvalidIDToken("unknown_key")
-    try:
-        decoded = jwt.decode(id_token, keys, algorithms=list(ID_TOKEN_ALGORITHMS))
-    except (JoseError, ValueError) as exc:
-        raise InvalidIDToken("signature") from exc
+    decoded = _signed_by_provider(id_token, InvalidIDToken)
     claims = CodeIDToken(
         dict(decoded.claims),
         dict(decoded.header),
@@ -313,11 +338,67 @@ def validate_id_token(id_token: str, *, nonce: str, access_token: str | None = N
     try:
         claims.validate(leeway=LEEWAY_SECONDS)
     except JoseError as exc:
-        claim = getattr(exc, "claim", "") or ""
-        raise InvalidIDToken(f"{exc.error}:{claim}" if claim else str(exc.error)) from exc
+        raise InvalidIDToken(_claim_error(exc)) from exc
     if not claims.get("nonce"):
         raise InvalidIDToken("missing_claim:nonce")
     return dict(claims)
+
+
+def session_id(claims: dict) -> str:
+    """The provider's session id (`sid`) of an ID token, or "" when it carries none (or
+    one this cabinet cannot keep)."""
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) and 0 < len(sid) <= MAX_SID_LENGTH else ""
+
+
+# --- Back-channel logout token ---------------------------------------------------------------
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# The explicit type of a logout token (Back-Channel Logout 1.0 §2.4, RFC 8725 §3.11): a
+# token typed otherwise (an ID token's "JWT") is some other token of the same issuer.
+LOGOUT_TOKEN_TYPES = ("logout+jwt", "application/logout+jwt")
+
+
+def validate_logout_token(logout_token: str) -> dict:
+    """The claims of a back-channel logout token, checked as OpenID Connect Back-Channel
+    Logout 1.0 §2.6 says: signed like an ID token (the provider's keys, an asymmetric
+    algorithm, never "none"); iss, aud, iat and exp as for an ID token; a `sub`, a `sid` or
+    both; an `events` object naming the back-channel logout event; no `nonce`; a `jti`
+    (whose single use the caller enforces). A `typ` header, when present, must be
+    logout+jwt. Raises InvalidLogoutToken(reason), or ProviderUnavailable when the keys
+    cannot be fetched."""
+    decoded = _signed_by_provider(logout_token, InvalidLogoutToken)
+    typ = decoded.header.get("typ")
+    if typ is not None and str(typ).lower() not in LOGOUT_TOKEN_TYPES:
+        raise InvalidLogoutToken(f"typ:{str(typ)[:30]}")
+    claims = dict(decoded.claims)
+    registry = jwt.JWTClaimsRegistry(
+        leeway=LEEWAY_SECONDS,
+        iss={"essential": True, "value": issuer()},
+        aud={"essential": True, "value": settings.OIDC_CLIENT_ID},
+        iat={"essential": True},
+        exp={"essential": True},
+        jti={"essential": True},
+    )
+    try:
+        registry.validate(claims)
+    except JoseError as exc:
+        raise InvalidLogoutToken(_claim_error(exc)) from exc
+    if not all(math.isfinite(claims[name]) for name in ("iat", "exp")):
+        raise InvalidLogoutToken("invalid_claim:exp")
+    sid, sub = claims.get("sid"), claims.get("sub")
+    if sid is None and sub is None:
+        raise InvalidLogoutToken("missing_claim:sid_or_sub")
+    if sid is not None and (not isinstance(sid, str) or not 0 < len(sid) <= MAX_SID_LENGTH):
+        raise InvalidLogoutToken("invalid_claim:sid")
+    if sub is not None and not sub:
+        raise InvalidLogoutToken("invalid_claim:sub")
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+        raise InvalidLogoutToken("invalid_claim:events")
+    if "nonce" in claims:
+        raise InvalidLogoutToken("nonce_present")
+    return claims
 
 
 def acr_satisfies(acr: str | None, required: str) -> bool:
@@ -366,9 +447,13 @@ def userinfo(access_token: str) -> dict:
     return data
 
 
-def end_session_url(id_token: str | None) -> str | None:
+def end_session_url(logout_hint: str | None) -> str | None:
     """The provider's RP-initiated logout address for this session, or None when the
-    provider publishes none (or cannot be reached to say)."""
+    provider publishes none (or cannot be reached to say).
+
+    The address is a plain GET that the browser keeps in its history and servers in their
+    logs, so it names the session by ``client_id`` and ``logout_hint`` (the provider's
+    `sid`, or the `sub`) and never carries the ID token (RP-Initiated Logout 1.0 §2)."""
     try:
         endpoint = provider_metadata().get("end_session_endpoint")
     except ProviderUnavailable:
@@ -376,8 +461,10 @@ def end_session_url(id_token: str | None) -> str | None:
         return None
     if not endpoint:
         return None
-    params = {"post_logout_redirect_uri": post_logout_redirect_uri()}
-    if id_token:
-        params["id_token_hint"] = id_token
-    params["client_id"] = settings.OIDC_CLIENT_ID
+    params = {
+        "client_id": settings.OIDC_CLIENT_ID,
+        "post_logout_redirect_uri": post_logout_redirect_uri(),
+    }
+    if logout_hint:
+        params["logout_hint"] = logout_hint
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"

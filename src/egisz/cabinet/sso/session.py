@@ -1,6 +1,7 @@
 """What the cabinet keeps in a visitor's session for the login: the pending authorization
-requests (state → nonce, PKCE verifier, next), the grant of a logged-in session, the ID
-token for the logout, and the lifetime markers."""
+requests (state → nonce, PKCE verifier, next), the grant of a logged-in session, the link to
+the provider's session (for the logout and the back-channel logout), and the lifetime
+markers. Never a token."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 PENDING_KEY = "egisz_sso_pending"
 GRANT_KEY = "egisz_sso_grant"
-ID_TOKEN_KEY = "egisz_sso_id_token"  # noqa: S105 (a session key name)
+LINK_KEY = "egisz_sso_link"
 IDLE_KEY = "egisz_cabinet_last_activity"
 STARTED_KEY = "egisz_cabinet_started_at"
 

@@ -1,12 +1,15 @@
-"""«Войти через Госуслуги»: the login (to the provider), the callback (back from it) and
-the logout (through it)."""
+"""«Войти через Госуслуги»: the login (to the provider), the callback (back from it), the
+logout (through it) and the provider's back-channel logout."""
 
 import logging
 
 from django.contrib.auth import login, logout
+from django.core.exceptions import SuspiciousOperation
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from egisz.cabinet.patients.access import current_patient
@@ -20,7 +23,7 @@ from egisz.cabinet.portal.limited import (
 from egisz.cabinet.sso import client, services
 from egisz.cabinet.sso.session import (
     GRANT_KEY,
-    ID_TOKEN_KEY,
+    LINK_KEY,
     mark_session_start,
     pop_pending,
     remember_pending,
@@ -92,15 +95,15 @@ def callback_view(request):
     if isinstance(result, services.LimitedLogin):
         _fresh_session(request)
         enter_limited_mode(request, reason=LEVEL, level=result.level)
-        request.session[ID_TOKEN_KEY] = result.id_token
+        request.session[LINK_KEY] = result.link.pk
         mark_session_start(request)
         return redirect("portal:home")
 
-    _close_previous_grant(request)
+    _close_previous_login(request)
     login(request, result.patient.user, backend=AUTH_BACKEND)  # rotates the session key
     leave_limited_mode(request)
     request.session[GRANT_KEY] = result.grant.pk
-    request.session[ID_TOKEN_KEY] = result.grant.id_token
+    request.session[LINK_KEY] = result.link.pk
     mark_session_start(request)
     if result.created or result.patient.profile_completed_at is None:
         return redirect("profile:complete")
@@ -110,39 +113,84 @@ def callback_view(request):
 @require_POST
 def logout_view(request):
     """«Выйти»: the cabinet session ends here, then the provider's session through its
-    RP-initiated logout (it sends the browser back to the cabinet's «Главная»)."""
+    RP-initiated logout (it sends the browser back to the cabinet's «Главная»).
+
+    The browser goes to the provider with a plain GET redirect that names the session by
+    client_id and logout_hint — never the ID token, which browser history and server logs
+    would keep (see README, «ЕГИСЗ cabinet»)."""
     meta = RequestMeta.from_request(request)
     grant_id = request.session.get(GRANT_KEY)
-    grant = services.grant_of(grant_id=grant_id, user=request.user)
-    id_token = (grant.id_token if grant else "") or request.session.get(ID_TOKEN_KEY) or ""
-    # Consent refused still left the citizen logged in at the provider: with no ID token
-    # to name them, the provider is asked by client id (it may ask them to confirm).
-    signed_in = request.user.is_authenticated or bool(id_token) or limited_mode(request) is not None
+    link_id = request.session.get(LINK_KEY)
+    link = services.session_link(link_id)
+    # Consent refused still left the citizen logged in at the provider: with no hint to
+    # name them, the provider is asked by client id (it may ask them to confirm).
+    signed_in = (
+        request.user.is_authenticated or link is not None or limited_mode(request) is not None
+    )
     if signed_in:
         services.end_session(
-            action=services.LOGOUT, user=request.user, grant_id=grant_id, meta=meta
+            action=services.LOGOUT,
+            user=request.user,
+            grant_id=grant_id,
+            link_id=link_id,
+            meta=meta,
         )
     logout(request)  # flushes the session
-    target = client.end_session_url(id_token or None) if signed_in else None
+    target = client.end_session_url(link.logout_hint if link else None) if signed_in else None
     return redirect(target or "portal:home")
+
+
+@csrf_exempt  # server to server: the provider has no cookie and no CSRF token
+def backchannel_logout_view(request):
+    """OpenID Connect Back-Channel Logout 1.0 (§2.5, §2.8): the provider POSTs a logout
+    token as the form field logout_token; 200 when the token is accepted and the sessions it
+    names are ended, else 400 with an OAuth error object. Never cached."""
+    meta = RequestMeta.from_request(request)
+    if request.method != "POST":
+        response = _backchannel_error("invalid_request", "POST the logout_token.", status=405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        values = request.POST.getlist("logout_token")
+    except SuspiciousOperation:  # a body over the size or field limits
+        values = []
+    try:
+        # Exactly one: a repeated parameter is a malformed request (RFC 6749 §3.1).
+        services.backchannel_logout(logout_token=values[0] if len(values) == 1 else "", meta=meta)
+    except services.LogoutTokenRefused as exc:
+        return _backchannel_error(exc.error, f"The logout token is refused ({exc.reason}).")
+    return _no_store(JsonResponse({}))
+
+
+def _backchannel_error(error: str, description: str, *, status: int = 400):
+    return _no_store(
+        JsonResponse({"error": error, "error_description": description}, status=status)
+    )
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _fresh_session(request) -> None:
     """A new session for a new outcome: whoever was logged in is not any more, and the
     session key changes."""
+    _close_previous_login(request)
     if request.user.is_authenticated:
-        _close_previous_grant(request)
         logout(request)
     else:
         request.session.cycle_key()
-        request.session.pop(ID_TOKEN_KEY, None)
 
 
-def _close_previous_grant(request) -> None:
-    """A login over a logged-in session: the old session's grant is not needed any more."""
-    grant_id = request.session.pop(GRANT_KEY, None)
-    if grant_id and request.user.is_authenticated:
-        services.drop_grant(grant_id=grant_id, user=request.user)
+def _close_previous_login(request) -> None:
+    """A login over an earlier one: the old session's grant and provider link are not
+    needed any more."""
+    services.drop_previous_login(
+        grant_id=request.session.pop(GRANT_KEY, None),
+        link_id=request.session.pop(LINK_KEY, None),
+        user=request.user,
+    )
 
 
 def _refuse(request, reason: str, meta: RequestMeta):
