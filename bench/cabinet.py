@@ -131,19 +131,21 @@ print(len(patients))
 
 # Runs inside `egisz cabinet shell` while both servers are up: the SQL statements and the
 # time of each page, in-process with Django's test client, for one patient whose session
-# carries their grant (so the grant check runs as in the measured requests).
+# carries their grant and provider-session link (so the back-channel logout's check and the
+# grant check run as in the measured requests).
 COUNT_QUERIES = """
 import json, time
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from egisz.cabinet.sso.models import ProviderGrant
-from egisz.cabinet.sso.session import GRANT_KEY
-grant = ProviderGrant.objects.select_related("user").order_by("pk").first()
+from egisz.cabinet.sso.session import GRANT_KEY, LINK_KEY
+grant = ProviderGrant.objects.select_related("user", "session_link").order_by("pk").first()
 client = Client()
 client.force_login(grant.user)
 session = client.session
 session[GRANT_KEY] = grant.pk
+session[LINK_KEY] = grant.session_link.pk
 session.save()
 result = {{}}
 for path in {paths!r}:
