@@ -2,6 +2,7 @@
 tokens, refresh rotation, revocation and introspection."""
 
 import datetime
+import secrets
 import threading
 
 import pytest
@@ -95,6 +96,17 @@ def test_a_pkce_verifier_mismatch_is_invalid_grant_and_does_not_spend_the_code(c
     missing = flow.exchange(client, rp, code, code_verifier=None)
     assert error_of(missing) in ("invalid_grant", "invalid_request")
     assert flow.exchange(client, rp, code).status_code == 200
+
+
+def test_a_code_verifier_for_a_code_issued_without_a_challenge_is_invalid_grant(
+    client, rp, account
+):
+    # PKCE downgrade (RFC 9700 §2.1.1): the challenge was stripped from the authorization
+    # request, while the client, which sent one, now presents its verifier.
+    code = flow.issue_code(rp, account, pkce=False)
+    response = flow.exchange(client, rp, code, code_verifier=secrets.token_urlsafe(48))
+    assert error_of(response) == "invalid_grant"
+    assert "access_token" not in response.json()
 
 
 def test_the_redirect_uri_must_be_the_one_the_code_was_issued_for(client, rp, account):
@@ -431,6 +443,21 @@ def test_revocation_needs_client_authentication(client, rp, account):
     )
     assert error_of(response) == "invalid_client"
     assert flow.userinfo(client, tokens["access_token"]).status_code == 200
+
+
+def test_a_client_failing_basic_authentication_at_revocation_gets_a_basic_challenge(
+    client, rp, account
+):
+    # RFC 6749 §5.2: the challenge names the scheme the client used, not Bearer.
+    tokens = flow.tokens_for(client, rp, account)
+    response = client.post(
+        "/oidc/revoke/",
+        {"token": tokens["access_token"]},
+        HTTP_AUTHORIZATION=flow.basic_auth(rp.client_id, "wrong"),
+    )
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert "Bearer" not in response["WWW-Authenticate"]
 
 
 # -------------------------------------------------------------- introspection

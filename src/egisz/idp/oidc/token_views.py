@@ -68,6 +68,14 @@ def oauth_error(error: str, status: int = 400, description: str = "", **headers)
     return response
 
 
+def challenge_basic(response):
+    """RFC 6749 §5.2: a 401 names the scheme clients authenticate with (oauthlib writes a
+    Bearer challenge, the scheme of resource requests)."""
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = BASIC_CHALLENGE
+    return response
+
+
 def _epoch(moment) -> int:
     return calendar.timegm(moment.utctimetuple())
 
@@ -87,10 +95,7 @@ class TokenView(dot_views.TokenView):
             return oauth_error("unsupported_grant_type")
         with transaction.atomic():
             response = self.authorization_flow_token_response(request)
-        if response.status_code == 401:
-            # RFC 6749 §5.2: the challenge names the scheme clients authenticate with.
-            response["WWW-Authenticate"] = BASIC_CHALLENGE
-        return response
+        return challenge_basic(response)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -156,7 +161,7 @@ class RevokeTokenView(dot_views.RevokeTokenView):
             response = super().post(request, *args, **kwargs)
         for name, value in NO_STORE.items():
             response[name] = value
-        return response
+        return challenge_basic(response)
 
 
 def authenticated_client(request):

@@ -222,8 +222,12 @@ class EgiszValidator(OAuth2Validator):
             if grant is None or grant.is_expired() or not grant.user.is_active:
                 return False
             # Refused before the code is spent, so a wrong guess does not burn it: a
-            # PKCE verifier or a redirect_uri that does not match (RFC 6749 §5.2).
+            # PKCE verifier or a redirect_uri that does not match (RFC 6749 §5.2), or a
+            # verifier for a code issued without a challenge (PKCE downgrade, RFC 9700
+            # §2.1.1: someone removed the challenge from the authorization request).
             if grant.code_challenge and not self._verifier_matches(grant, request):
+                return False
+            if not grant.code_challenge and getattr(request, "code_verifier", None):
                 return False
             redirect_uri = getattr(request, "redirect_uri", None)
             if redirect_uri is not None and not grant.redirect_uri_allowed(redirect_uri):
