@@ -132,7 +132,9 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "APPLICATION_ADMIN_CLASS": "egisz.idp.oidc.admin.ClientAdmin",
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
-    "OIDC_ISS_ENDPOINT": OIDC_ISSUER,
+    # The issuer exactly as discovery publishes it: also the `iss` of authorization
+    # responses (RFC 9207, COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS below).
+    "OIDC_ISS_ENDPOINT": OIDC_ISSUER.rstrip("/"),
     "OAUTH2_VALIDATOR_CLASS": "egisz.idp.oidc.validators.EgiszValidator",
     "SCOPES_BACKEND_CLASS": "egisz.idp.oidc.scopes.EgiszScopes",
     # Required for public clients, accepted from confidential ones: see
@@ -168,5 +170,7 @@ OAUTH2_PROVIDER = {
     # Bearer tokens never in a URL; tokens stored only as checksums (a database copy
     # holds no usable token). The latter needs REFRESH_TOKEN_GRACE_PERIOD_SECONDS = 0.
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    # Codes come back with `iss` (RFC 9207); so do errors (egisz.idp.oidc.authorize).
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }

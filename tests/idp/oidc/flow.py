@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from oauth2_provider.models import Application
 from oauth2_provider.views.mixins import OAuthLibMixin
 
 from egisz.idp.oidc.services import NewClient, create_client
@@ -47,6 +48,19 @@ def make_client(
         pairwise=pairwise,
         id_token_algorithm=algorithm,
         post_logout_uris=list(post_logout_uris),
+    )
+
+
+def bare_application(client_id: str):
+    """DOT's row of a confidential client alone, for migration tests that add the
+    project's profile as the schema under test has it (no migration here changes DOT's
+    table, so its current model will do)."""
+    return Application.objects.create(
+        client_id=client_id,
+        name=client_id,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=REDIRECT_URI,
     )
 
 

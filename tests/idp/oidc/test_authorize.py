@@ -17,6 +17,7 @@ from egisz.common.audit.models import AuditEvent
 from egisz.idp.accounts.models import Level
 from egisz.idp.oidc.models import Consent
 from egisz.idp.oidc.services import create_client
+from tests.idp.helpers_login import browser as another_browser
 from tests.idp.helpers_login import latest_code, log_in
 
 pytestmark = pytest.mark.django_db
@@ -595,6 +596,105 @@ def test_a_consent_post_from_a_logged_out_browser_goes_to_the_login(client, rp):
     response = client.post(url, {"agree": "on", "decision": "confirm"})
     assert response["Location"].startswith("/login/?")
     assert not Consent.objects.exists()
+
+
+# --- RFC 9207: every answer at the redirect URI names the issuer -------------------------------
+
+
+def published_issuer(client) -> str:
+    return client.get("/.well-known/openid-configuration").json()["issuer"]
+
+
+def issuer_in(url: str) -> str:
+    values = parse_qs(urlsplit(url).query)["iss"]
+    assert len(values) == 1, url
+    return values[0]
+
+
+def test_the_code_names_the_issuer(logged_in, rp):
+    url = authorize_url(rp)
+    assert logged_in.get(url).status_code == 200
+    response = agree(logged_in, url)
+    assert redirect_params(response)["code"]
+    assert issuer_in(response["Location"]) == published_issuer(logged_in)
+    # And a code given without a page (consent already there).
+    response = logged_in.get(authorize_url(rp, prompt="none"))
+    assert redirect_params(response)["code"]
+    assert issuer_in(response["Location"]) == published_issuer(logged_in)
+
+
+def test_every_error_at_the_redirect_uri_names_the_issuer(logged_in, rp, make_account, password):
+    issuer = published_issuer(logged_in)
+    stranger = another_browser()
+    answers = [
+        stranger.get(authorize_url(rp, response_type="token")),  # unsupported_response_type
+        stranger.get(authorize_url(rp, scope="openid inn")),  # invalid_scope
+        stranger.get(authorize_url(rp, prompt="none")),  # login_required
+        logged_in.get(authorize_url(rp, prompt="none")),  # consent_required
+        logged_in.post(authorize_url(rp), {"decision": "refuse"}),  # access_denied
+    ]
+    for response in answers:
+        assert redirect_params(response)["error"]
+        assert issuer_in(response["Location"]) == issuer
+    # The link back from the page saying the account level is too low.
+    simple = another_browser()
+    log_in(simple, make_account(level=Level.SIMPLIFIED), password)
+    page = simple.get(authorize_url(rp, acr_values=ACR["standard"])).content.decode()
+    back = next(part for part in page.split('"') if part.startswith(REDIRECT_URI))
+    assert issuer_in(back.replace("&amp;", "&")) == issuer
+
+
+# --- a relying party may POST the request (OpenID Connect Core 3.1.2.1) ------------------------
+
+
+def authorize_form(rp, **overrides) -> dict:
+    """The parameters of authorize_url, as a relying party's auto-submitted form sends them."""
+    query = urlsplit(authorize_url(rp, **overrides)).query
+    return {name: values[0] for name, values in parse_qs(query).items()}
+
+
+def test_a_posted_authorization_request_is_answered_as_the_get(rp, citizen, password):
+    visitor = Client(enforce_csrf_checks=True)  # a real browser's CSRF rules
+    form = authorize_form(rp)
+    response = visitor.post("/oidc/authorize/", form)
+    # Not «Форма устарела» (403): the same request as a GET (303, so the browser sends the
+    # session cookie, SameSite=Lax, with it).
+    assert response.status_code == 303
+    location = response["Location"]
+    assert urlsplit(location).path == "/oidc/authorize/"
+    assert {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()} == form
+    assert visitor.get(location)["Location"].startswith("/login/?")
+
+    log_in_with_csrf(visitor, citizen, password)
+    page = visitor.get(visitor.post("/oidc/authorize/", form)["Location"])
+    assert page.status_code == 200 and "Запись к врачу" in page.content.decode()
+    token = str(page.context["csrf_token"])
+    answer = visitor.post(
+        location, {"agree": "on", "decision": "confirm", "csrfmiddlewaretoken": token}
+    )
+    params = redirect_params(answer)
+    assert params["code"] and params["state"] == form["state"]
+
+    # Consent given: a posted prompt=none request comes back with a code.
+    silent = authorize_form(rp, prompt="none")
+    response = visitor.get(visitor.post("/oidc/authorize/", silent)["Location"])
+    assert redirect_params(response)["code"]
+
+
+def test_a_posted_request_cannot_carry_the_consent_answer(logged_in, rp):
+    # The consent form's answer is a POST to the request's own URL, with the CSRF token;
+    # fields of a form posted to the bare endpoint are only request parameters.
+    form = {**authorize_form(rp), "agree": "on", "decision": "confirm"}
+    response = logged_in.post("/oidc/authorize/", form)
+    assert response.status_code == 303
+    page = logged_in.get(response["Location"])
+    assert page.status_code == 200  # the consent page, not a code
+    assert not Consent.objects.exists() and not Grant.objects.exists()
+
+
+def test_an_oversized_posted_request_is_an_error_page(client, rp):
+    response = client.post("/oidc/authorize/", {**authorize_form(rp), "nonce": "n" * 9000})
+    assert_error_page(response)
 
 
 # --- garbage never causes a 500 ----------------------------------------------------------------

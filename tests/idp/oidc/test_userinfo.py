@@ -14,7 +14,7 @@ from tests.idp.oidc import flow
 
 pytestmark = pytest.mark.django_db
 
-EVERYTHING = "openid fullname birthdate gender snils inn id_doc mobile email addresses"
+EVERYTHING = "openid fullname birthdate snils inn id_doc mobile email"
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def account(make_account):
 
 @pytest.fixture
 def rp():
-    return flow.make_client(scopes=EVERYTHING + " profile email phone address")
+    return flow.make_client(scopes=EVERYTHING + " profile phone")
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_esia_scopes_release_their_claims(client, rp, account):
 
 
 def test_standard_scopes_use_the_standard_claim_names(client, rp, account):
-    tokens = flow.tokens_for(client, rp, account, scope="openid profile email phone address")
+    tokens = flow.tokens_for(client, rp, account, scope="openid profile email phone")
     data = flow.userinfo(client, tokens["access_token"]).json()
     assert {"family_name", "given_name", "name", "birthdate", "email", "phone_number"} <= set(data)
     assert "snils" not in data and "inn" not in data and "id_doc" not in data

@@ -19,6 +19,11 @@ is the project's policy around it, checked in this order:
    ``login_required``, ``interaction_required`` or ``consent_required`` instead.
 6. The code is issued by DOT with how the citizen logged in (``auth_context``: time,
    methods, level as acr, session), which the validator keeps for the ID token.
+
+Every answer sent to the redirect URI, a code or an error, carries ``iss`` (RFC 9207).
+A relying party may POST the request instead (OpenID Connect Core 3.1.2.1): it is
+answered with a redirect to the same request as a GET (see ``_as_get``). A POST to the
+request's own URL is the consent form's answer, and only that POST needs a CSRF token.
 """
 
 import hashlib
@@ -26,7 +31,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -35,7 +40,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.scopes import get_scopes_backend
@@ -48,7 +55,13 @@ from egisz.common.ui.middleware import policy_allowing_redirect_to
 from egisz.idp.accounts.models import Level
 from egisz.idp.authn import sessions
 from egisz.idp.oidc import consent
-from egisz.idp.oidc.claims import ACR_BY_LEVEL, LEVEL_BY_ACR, LEVEL_ORDER, consent_lines
+from egisz.idp.oidc.claims import (
+    ACR_BY_LEVEL,
+    LEVEL_BY_ACR,
+    LEVEL_ORDER,
+    consent_lines,
+)
+from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.validators import EgiszValidator
 
 log = logging.getLogger(__name__)
@@ -124,7 +137,17 @@ class AuthorizationRequest:
     def error_url(self, error: errors.OAuth2Error) -> str:
         error.state = self.state
         separator = "&" if "?" in self.redirect_uri else "?"
-        return self.redirect_uri + separator + error.urlencoded
+        return with_issuer(self.redirect_uri + separator + error.urlencoded)
+
+
+def with_issuer(uri: str) -> str:
+    """An authorization response naming the issuer (RFC 9207), unless it already does:
+    django-oauth-toolkit adds it to the code (COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS),
+    not to errors."""
+    if any(name == "iss" for name, _value in parse_qsl(urlsplit(uri).query)):
+        return uri
+    separator = "&" if "?" in uri else "?"
+    return uri + separator + urlencode({"iss": issuer()})
 
 
 def _values(query, name: str) -> list[str]:
@@ -382,14 +405,37 @@ class ConsentForm(forms.Form):
 # --- the view --------------------------------------------------------------------------------
 
 
+# CSRF is checked in dispatch: a relying party's POST carries no token of ours.
+@method_decorator(csrf_exempt, name="dispatch")
 class AuthorizeView(BaseAuthorizationView):
     """GET: the authorization request; POST: the consent form's answer (to the same
-    URL, so the request is checked again exactly as it was shown)."""
+    URL, so the request is checked again exactly as it was shown), or a relying party's
+    POSTed authorization request (to the bare URL)."""
 
     def dispatch(self, request, *args, **kwargs):
         self.oauth2_data = {}
         if request.method not in ("GET", "HEAD", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
+        if request.method == "POST" and not request.META.get("QUERY_STRING"):
+            response = self._as_get(request)
+        else:
+            response = self._handle(request)
+        add_never_cache_headers(response)
+        return response
+
+    def _as_get(self, request):
+        """An authorization request a relying party POSTed (Form Serialization, OpenID
+        Connect Core 3.1.2.1) is the same request as a GET: 303 See Other to it. So it is
+        checked exactly as the GET is, and the citizen's session is seen: its cookie is
+        SameSite=Lax, which a browser does not send with a cross-site POST but does with
+        the GET that follows, and nothing is written to a session here."""
+        query = request.POST.urlencode()
+        if len(query) > MAX_QUERY_LENGTH:
+            return self._bad_request_page("malformed")
+        return HttpResponseRedirect(f"{request.path}?{query}", status=303)
+
+    @method_decorator(csrf_protect)
+    def _handle(self, request):
         language = requested_language(request)
         if language:
             translation.activate(language)
@@ -398,7 +444,6 @@ class AuthorizeView(BaseAuthorizationView):
         if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
             # The login and consent pages that follow speak the language asked for.
             _set_language_cookie(response, language)
-        add_never_cache_headers(response)
         return response
 
     def _respond(self, request):
@@ -441,6 +486,10 @@ class AuthorizeView(BaseAuthorizationView):
         if isinstance(error, FatalClientError):
             return self._bad_request_page("malformed")
         return super().error_response(error, application, **kwargs)
+
+    def redirect(self, redirect_to, application):
+        # Every answer at the redirect URI, code or error.
+        return super().redirect(with_issuer(redirect_to), application)
 
     def _bad_request_page(self, reason: str):
         context = {"reason": BAD_REQUEST_REASONS.get(reason, BAD_REQUEST_REASONS["malformed"])}

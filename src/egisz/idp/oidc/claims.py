@@ -1,8 +1,9 @@
 """Scopes, the claims each one releases, and how they read on the consent screen.
 
 The scopes are named as ЕСИА names them; the standard OpenID Connect scopes (profile,
-email, phone, address) map onto the same data with the standard claim names, so generic
-relying parties work unchanged. Nothing a granted scope does not cover is ever released.
+email, phone) map onto the same data with the standard claim names, so generic relying
+parties work unchanged. Nothing a granted scope does not cover is ever released, and no
+scope is offered for data the IdP does not collect (gender, addresses).
 """
 
 from collections.abc import Callable, Iterable
@@ -20,6 +21,22 @@ ACR_BY_LEVEL = {
 }
 LEVEL_BY_ACR = {uri: level for level, uri in ACR_BY_LEVEL.items()}
 LEVEL_ORDER = list(ACR_BY_LEVEL)
+
+# What an ID token of this provider carries (OpenID Connect Core §2; jti: RFC 7519).
+ID_TOKEN_CLAIMS = (
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "jti",
+)
 
 
 def _name(account) -> dict:
@@ -66,8 +83,7 @@ def _id_doc(account) -> dict:
     }
 
 
-def _nothing(account) -> dict:
-    # The IdP does not collect gender or addresses yet: these scopes release nothing.
+def _no_claims(account) -> dict:
     return {}
 
 
@@ -83,7 +99,7 @@ class Scope:
 SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in [
-        Scope("openid", _("Вход с учётной записью Госуслуг"), lambda a: {}, ("sub",), False),
+        Scope("openid", _("Вход с учётной записью Госуслуг"), _no_claims, ("sub",), False),
         Scope(
             "fullname",
             _("Фамилия, имя и отчество"),
@@ -91,13 +107,11 @@ SCOPES: dict[str, Scope] = {
             ("family_name", "given_name", "middle_name", "name"),
         ),
         Scope("birthdate", _("Дата рождения"), _birthdate, ("birthdate",)),
-        Scope("gender", _("Пол"), _nothing, ()),
         Scope("snils", _("СНИЛС"), _snils, ("snils",)),
         Scope("inn", _("ИНН"), _inn, ("inn",)),
         Scope("id_doc", _("Паспорт: серия и номер"), _id_doc, ("id_doc",)),
         Scope("mobile", _("Мобильный телефон"), _phone, ("phone_number", "phone_number_verified")),
         Scope("email", _("Электронная почта"), _email, ("email", "email_verified")),
-        Scope("addresses", _("Адреса регистрации и проживания"), _nothing, ()),
         # Standard OpenID Connect scopes over the same data.
         Scope(
             "profile",
@@ -106,7 +120,6 @@ SCOPES: dict[str, Scope] = {
             ("family_name", "given_name", "middle_name", "name", "birthdate"),
         ),
         Scope("phone", _("Мобильный телефон"), _phone, ("phone_number", "phone_number_verified")),
-        Scope("address", _("Адреса регистрации и проживания"), _nothing, ()),
     ]
 }
 
@@ -136,7 +149,7 @@ def consent_lines(scopes: Iterable[str]) -> list[str]:
 
 
 def supported_claims() -> list[str]:
-    names = {"sub", "auth_time", "acr", "amr", "nonce"}
+    names = set(ID_TOKEN_CLAIMS)
     for scope in SCOPES.values():
         names.update(scope.claim_names)
     return sorted(names)
