@@ -430,6 +430,7 @@ class Sites:
             f"{self.public_cabinet_url}/",
             "--scopes",
             SCOPES,
+            "--always-refresh-tokens",
         )
         client = json.loads(output.strip().splitlines()[-1])
         self.cabinet_env.update(

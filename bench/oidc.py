@@ -70,7 +70,7 @@ from harness import (
     with_database,
 )
 
-SCOPE = "openid fullname birthdate"
+SCOPE = "openid fullname birthdate offline_access"  # offline_access: refresh tokens
 # Never visited: the bench reads the code from the authorization endpoint's redirect (https:
 # production allows no other scheme).
 REDIRECT_URI = "https://rp.bench.invalid/cb"

@@ -261,6 +261,8 @@ def cabinet(idp, tmp_path_factory) -> SiteServer:
             f"--redirect-uri={url}/sso/callback/",
             f"--post-logout-uri={url}/",
             f"--scopes={CABINET_SCOPES}",
+            # It refreshes its tokens while the citizen's session lasts.
+            "--always-refresh-tokens",
         )
     )
     env = _base_env()

@@ -4,15 +4,16 @@ The RP is authlib's client (tests/e2e/relying_party.py), configured from discove
 the citizen is a real Chromium driven by Playwright: password, the SMS code read from the
 demo outbox, the consent screen. Covered: a confidential client (client_secret_basic,
 RS256) and a public one (PKCE only, ES256), ID-token validation against the JWKS, UserInfo
-limited to the consented scopes, refresh-token rotation, RP-initiated logout, and a refusal
-on the consent screen.
+limited to the consented scopes, refresh tokens only for offline_access and their rotation,
+`iss` in every authorization response (RFC 9207), an authorization request POSTed from the
+RP's page, RP-initiated logout, and a refusal on the consent screen.
 """
 
 import json
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -129,9 +130,34 @@ def authorize(page: Page, rp: RelyingParty, **extra: str) -> AuthorizationReques
     return request
 
 
-def check_tokens(rp, request, tokens, *, algorithm: str) -> dict:
+def post_authorization_request(page: Page, url: str) -> None:
+    """What RP libraries that POST the request do (OpenID Connect Core 3.1.2.1): a form of
+    hidden fields on the RP's own page, submitted at once."""
+    endpoint, _, query = url.partition("?")
+    page.evaluate(
+        """([endpoint, fields]) => {
+            const form = document.createElement("form");
+            form.method = "post";
+            form.action = endpoint;
+            for (const [name, value] of fields) {
+                const input = document.createElement("input");
+                input.type = "hidden";
+                input.name = name;
+                input.value = value;
+                form.appendChild(input);
+            }
+            document.body.appendChild(form);
+            form.submit();
+        }""",
+        [endpoint, parse_qsl(query)],
+    )
+
+
+def check_tokens(rp, request, tokens, *, algorithm: str, offline: bool) -> dict:
     assert tokens["token_type"].lower() == "bearer"
-    assert tokens["access_token"] and tokens["refresh_token"] and tokens["id_token"]
+    assert tokens["access_token"] and tokens["id_token"]
+    # A refresh token only when offline access was asked for (and agreed to).
+    assert bool(tokens.get("refresh_token")) is offline
     header, claims = rp.validate_id_token(
         tokens["id_token"],
         nonce=request.nonce,
@@ -161,7 +187,7 @@ def test_confidential_client_logs_in_refreshes_and_logs_out(
         post_logout_uri=f"{origin}/logged-out",
         # Allowed more than it asks for: only what it asks for (and the citizen agreed
         # to) is released.
-        scopes="openid fullname birthdate snils inn email",
+        scopes="openid fullname birthdate snils inn email offline_access",
         algorithm="RS256",
     )
     rp = RelyingParty(
@@ -170,7 +196,7 @@ def test_confidential_client_logs_in_refreshes_and_logs_out(
         client_secret=client["client_secret"],
         redirect_uri=f"{origin}/cb",
         post_logout_redirect_uri=f"{origin}/logged-out",
-        scope="openid fullname birthdate",
+        scope="openid fullname birthdate offline_access",
     )
     assert "client_secret_basic" in rp.metadata["token_endpoint_auth_methods_supported"]
     assert "S256" in rp.metadata["code_challenge_methods_supported"]
@@ -180,15 +206,20 @@ def test_confidential_client_logs_in_refreshes_and_logs_out(
     expect_consent_screen(
         page,
         "Запись к врачу онлайн",
-        asked=["Фамилия, имя и отчество", "Дата рождения"],
+        asked=[
+            "Фамилия, имя и отчество",
+            "Дата рождения",
+            "Доступ к этим данным, когда вы не пользуетесь сервисом",
+        ],
         not_asked=["СНИЛС", "ИНН", "Электронная почта"],
     )
     give_consent(page)
     callback = landed_on(page, rp_site, f"{origin}/cb")
     assert query_of(callback)["state"] == request.state
+    assert query_of(callback)["iss"] == rp.metadata["issuer"]  # RFC 9207
 
     tokens = rp.exchange(request, callback)
-    claims = check_tokens(rp, request, tokens, algorithm="RS256")
+    claims = check_tokens(rp, request, tokens, algorithm="RS256", offline=True)
 
     response = rp.userinfo(tokens["access_token"])
     assert response.status_code == 200, response.text
@@ -261,24 +292,24 @@ def test_public_client_with_pkce_and_es256(idp, page, citizen, register_client, 
 
     # A public client proves possession of the code with the PKCE verifier alone.
     assert rp.session.token_endpoint_auth_method == "none"
+    assert "none" in rp.metadata["token_endpoint_auth_methods_supported"]
     tokens = rp.exchange(request, callback)
-    claims = check_tokens(rp, request, tokens, algorithm="ES256")
+    claims = check_tokens(rp, request, tokens, algorithm="ES256", offline=False)
     info = rp.userinfo(tokens["access_token"]).json()
     assert set(info) == {"sub", "family_name", "given_name", "middle_name", "name"}
     assert info["sub"] == claims["sub"]
 
-    refreshed = rp.refresh(tokens["refresh_token"])
-    assert refreshed["refresh_token"] != tokens["refresh_token"]
-    assert rp.userinfo(refreshed["access_token"]).json() == info
-
-    # Logged in and consent given: the next authorization comes straight back with a new
-    # code, and the same citizen (same sub).
-    second = authorize(page, rp)
+    # Logged in and consent given: the next authorization, POSTed from the RP's page this
+    # time, comes straight back with a new code, and the same citizen (same sub).
+    second = rp.authorization_request()
+    page.goto(f"{origin}/")
+    post_authorization_request(page, second.url)
     callback_2 = landed_on(page, rp_site, f"{origin}/callback")
     assert query_of(callback_2)["state"] == second.state
+    assert query_of(callback_2)["iss"] == rp.metadata["issuer"]
     assert query_of(callback_2)["code"] != query_of(callback)["code"]
     tokens_2 = rp.exchange(second, callback_2)
-    claims_2 = check_tokens(rp, second, tokens_2, algorithm="ES256")
+    claims_2 = check_tokens(rp, second, tokens_2, algorithm="ES256", offline=False)
     assert claims_2["sub"] == claims["sub"]
 
     # The first code again: refused, as the RP's library sees it.
@@ -317,4 +348,5 @@ def test_refusal_on_the_consent_screen_returns_access_denied(
     answer = query_of(callback)
     assert answer["error"] == "access_denied"
     assert answer["state"] == request.state
+    assert answer["iss"] == rp.metadata["issuer"]
     assert "code" not in answer

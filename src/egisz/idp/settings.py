@@ -128,6 +128,7 @@ OIDC_ISSUER = env_str("EGISZ_IDP_ISSUER", f"http://127.0.0.1:{PORT}")
 OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
 # DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "APPLICATION_ADMIN_CLASS": "egisz.idp.oidc.admin.ClientAdmin",

@@ -39,13 +39,18 @@ def make_client(
     pairwise: bool = False,
     algorithm: str = "RS256",
     post_logout_uris: tuple[str, ...] = (LOGOUT_URI,),
+    always_refresh_tokens: bool = True,
 ) -> NewClient:
+    """A registered client. It gets a refresh token at every login unless told otherwise
+    (the tests of offline_access itself), so that tests of refresh tokens need not ask
+    for offline_access each time."""
     return create_client(
         name=name,
         redirect_uris=[redirect_uri],
         scopes=scopes.split(),
         public=public,
         pairwise=pairwise,
+        always_refresh_tokens=always_refresh_tokens,
         id_token_algorithm=algorithm,
         post_logout_uris=list(post_logout_uris),
     )

@@ -90,7 +90,7 @@ def test_a_public_client_revokes_its_token_with_the_advertised_none_method(
 
 def test_scopes_claims_and_levels(metadata):
     assert metadata["scopes_supported"] == list(SCOPES)
-    assert {"openid", "fullname", "snils", "profile", "email", "phone"} <= set(
+    assert {"openid", "fullname", "snils", "profile", "email", "phone", "offline_access"} <= set(
         metadata["scopes_supported"]
     )
     claims = set(metadata["claims_supported"])

@@ -15,7 +15,13 @@ from egisz.idp.oidc.models import ClientProfile, Consent
 class ClientProfileForm(forms.ModelForm):
     class Meta:
         model = ClientProfile
-        fields = ["allowed_scopes", "pairwise_subject", "id_token_algorithm", "description"]
+        fields = [
+            "allowed_scopes",
+            "pairwise_subject",
+            "always_refresh_tokens",
+            "id_token_algorithm",
+            "description",
+        ]
 
     def clean_allowed_scopes(self):
         scopes = self.cleaned_data["allowed_scopes"].split()

@@ -59,6 +59,7 @@ from egisz.idp.oidc.claims import (
     ACR_BY_LEVEL,
     LEVEL_BY_ACR,
     LEVEL_ORDER,
+    OFFLINE_ACCESS,
     consent_lines,
 )
 from egisz.idp.oidc.discovery import issuer
@@ -639,6 +640,7 @@ class AuthorizeView(BaseAuthorizationView):
                 for line in consent_lines(parsed.scopes)
             ],
             "asks_for_more": previous is not None and bool(new),
+            "offline_access": OFFLINE_ACCESS in parsed.scopes,
             "form": form,
         }
         response = render(request, "oidc/consent.html", context, status=status)

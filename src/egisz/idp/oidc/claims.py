@@ -3,7 +3,8 @@
 The scopes are named as ЕСИА names them; the standard OpenID Connect scopes (profile,
 email, phone) map onto the same data with the standard claim names, so generic relying
 parties work unchanged. Nothing a granted scope does not cover is ever released, and no
-scope is offered for data the IdP does not collect (gender, addresses).
+scope is offered for data the IdP does not collect (gender, addresses). ``offline_access``
+releases no claim: it is the citizen's consent to a refresh token (OpenID Connect Core §11).
 """
 
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ ACR_BY_LEVEL = {
 LEVEL_BY_ACR = {uri: level for level, uri in ACR_BY_LEVEL.items()}
 LEVEL_ORDER = list(ACR_BY_LEVEL)
 
+OFFLINE_ACCESS = "offline_access"
 # What an ID token of this provider carries (OpenID Connect Core §2; jti: RFC 7519).
 ID_TOKEN_CLAIMS = (
     "iss",
@@ -120,6 +122,14 @@ SCOPES: dict[str, Scope] = {
             ("family_name", "given_name", "middle_name", "name", "birthdate"),
         ),
         Scope("phone", _("Мобильный телефон"), _phone, ("phone_number", "phone_number_verified")),
+        # Not data: the client keeps a refresh token and may ask for the data above
+        # without the citizen logging in (EgiszValidator.save_bearer_token).
+        Scope(
+            OFFLINE_ACCESS,
+            _("Доступ к этим данным, когда вы не пользуетесь сервисом"),
+            _no_claims,
+            (),
+        ),
     ]
 }
 
@@ -139,11 +149,12 @@ def claims_for(account, scopes: Iterable[str]) -> dict:
 
 
 def consent_lines(scopes: Iterable[str]) -> list[str]:
-    """One plain line per piece of data, without repeats (mobile and phone read alike)."""
+    """One plain line per piece of data, without repeats (mobile and phone read alike), in
+    the order of the scope table (so offline access comes after the data it is about)."""
+    wanted = set(scopes)
     lines: list[str] = []
-    for name in scopes:
-        scope = SCOPES.get(name)
-        if scope is not None and scope.shown and str(scope.label) not in lines:
+    for name, scope in SCOPES.items():
+        if name in wanted and scope.shown and str(scope.label) not in lines:
             lines.append(str(scope.label))
     return lines
 

@@ -22,6 +22,7 @@ DEMO_CLIENTS = [
         "redirect_uris": ["http://127.0.0.1:8001/sso/callback/"],
         "post_logout_uris": ["http://127.0.0.1:8001/"],
         "scopes": ["openid", "fullname", "birthdate", "snils", "inn", "mobile", "email", "id_doc"],
+        "always_refresh_tokens": True,  # it refreshes while the citizen's session lasts
     },
     {
         "client_id": PARTNER_CLIENT_ID,

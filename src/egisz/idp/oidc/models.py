@@ -80,6 +80,18 @@ class ClientProfile(models.Model):
         default=ClientAuthMethod.CLIENT_SECRET_BASIC,
     )
     jwks = models.JSONField(_("открытые ключи клиента (JWKS)"), null=True, blank=True)
+    # A refresh token is issued only when the client asks for offline_access and the
+    # citizen agrees (OpenID Connect Core §11), or, with this set, at every login: for the
+    # operator's own services that refresh while the citizen's session lasts (the cabinet).
+    always_refresh_tokens = models.BooleanField(
+        _("выдавать refresh-токен при каждом входе"),
+        default=False,
+        help_text=_(
+            "Для собственных сервисов оператора, которые обновляют токены, пока гражданин "
+            "в них работает (личный кабинет ЕГИСЗ). Без отметки refresh-токен выдаётся, "
+            "только если сервис запросил область offline_access и гражданин согласился."
+        ),
+    )
 
     class Meta:
         verbose_name = _("настройки клиента")
@@ -137,6 +149,15 @@ class AuthorizationContext(models.Model):
     # The refresh-token family (DOT's RefreshToken.token_family) of the tokens the code
     # was exchanged for: a replayed code revokes the whole family.
     token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    # The access token the code was exchanged for, so that a replayed code revokes it when
+    # no refresh token (and so no family) came with it.
+    access_token = models.ForeignKey(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     def __str__(self):
         return f"{self.application_id}/{self.account_id} at {self.auth_time:%Y-%m-%d %H:%M}"

@@ -47,6 +47,7 @@ def create_client(
     scopes: list[str],
     public: bool = False,
     pairwise: bool = False,
+    always_refresh_tokens: bool = False,
     post_logout_uris: list[str] | None = None,
     id_token_algorithm: str = SigningKey.Algorithm.RS256,
     description: str = "",
@@ -56,7 +57,9 @@ def create_client(
     actor=None,
 ) -> NewClient:
     """Register a partner service. ``client_id``/``client_secret`` may be fixed (demo data);
-    by default they are random. The secret is returned in the clear only here."""
+    by default they are random. The secret is returned in the clear only here.
+    ``always_refresh_tokens``: a refresh token at every login, not only for offline_access
+    (ClientProfile.always_refresh_tokens)."""
     application_model = get_application_model()
     if not name.strip():
         raise ClientError(_("Укажите название сервиса."))
@@ -92,6 +95,7 @@ def create_client(
         application=application,
         allowed_scopes=" ".join(dict.fromkeys(scopes)),
         pairwise_subject=pairwise,
+        always_refresh_tokens=always_refresh_tokens,
         id_token_algorithm=id_token_algorithm,
         description=description,
     )
@@ -103,6 +107,7 @@ def create_client(
         name=application.name,
         scopes=scopes,
         public=public,
+        always_refresh_tokens=always_refresh_tokens,
     )
     return NewClient(application.client_id, secret, application)
 

@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from jwcrypto.jwk import JWKSet
 from oauth2_provider.models import (
+    get_access_token_model,
     get_application_model,
     get_grant_model,
     get_id_token_model,
@@ -35,7 +36,7 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 
 from egisz.common.audit.services import record_event
 from egisz.idp.oidc import access_tokens, client_auth, keys
-from egisz.idp.oidc.claims import ACR_BY_LEVEL, claims_for
+from egisz.idp.oidc.claims import ACR_BY_LEVEL, OFFLINE_ACCESS, claims_for
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.models import AuthorizationContext, ClientAuthMethod, SigningKey
 from egisz.idp.oidc.subjects import subject_for
@@ -62,7 +63,12 @@ def _now_epoch() -> int:
 
 def revoke_tokens_from(context: AuthorizationContext) -> None:
     """Revoke every token issued from the code of ``context``: the refresh-token family
-    (all its rotations), their access tokens and the ID tokens issued with them."""
+    (all its rotations), their access tokens and the ID tokens issued with them, or the
+    access and ID token alone when the exchange gave no refresh token."""
+    if context.access_token_id is not None:
+        # Deleting the ID token deletes its access token too.
+        get_id_token_model().objects.filter(access_token__pk=context.access_token_id).delete()
+        get_access_token_model().objects.filter(pk=context.access_token_id).delete()
     if context.token_family is None:
         return
     refresh_model = get_refresh_token_model()
@@ -268,6 +274,32 @@ class EgiszValidator(OAuth2Validator):
             success=False,
             client=context.application.client_id,
         )
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """A code is exchanged for a refresh token only when the citizen agreed to
+        offline_access, or the client is registered to get one at every login (OpenID
+        Connect Core §11); otherwise the response and the database get none. A refresh
+        grant is not asked again: its token came under the same rule, and rotates."""
+        if request.grant_type == "authorization_code" and not self._gets_refresh_token(request):
+            token.pop("refresh_token", None)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    @staticmethod
+    def _gets_refresh_token(request) -> bool:
+        if OFFLINE_ACCESS in (request.scopes or []):
+            return True
+        profile = getattr(request.client, "profile", None)
+        return profile is not None and profile.always_refresh_tokens
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(
+            expires, request, token, source_refresh_token=source_refresh_token
+        )
+        context = getattr(request, "egisz_context", None)
+        if request.grant_type == "authorization_code" and context is not None:
+            AuthorizationContext.objects.filter(pk=context.pk).update(access_token=access_token)
+            context.access_token = access_token
+        return access_token
 
     def _create_refresh_token(
         self, request, refresh_token_code, access_token, previous_refresh_token

@@ -14,6 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--scopes", required=True, help='e.g. "openid fullname birthdate"')
         parser.add_argument("--public", action="store_true", help="no secret; PKCE required")
         parser.add_argument("--pairwise", action="store_true", help="a sub of its own per citizen")
+        parser.add_argument(
+            "--always-refresh-tokens",
+            action="store_true",
+            help="a refresh token at every login, without asking for offline_access "
+            "(the operator's own services, such as the cabinet)",
+        )
         parser.add_argument("--post-logout-uri", action="append", default=[], dest="logout_uris")
         parser.add_argument("--algorithm", choices=["RS256", "ES256"], default="RS256")
         parser.add_argument(
@@ -37,6 +43,7 @@ class Command(BaseCommand):
                 scopes=options["scopes"].split(),
                 public=options["public"],
                 pairwise=options["pairwise"],
+                always_refresh_tokens=options["always_refresh_tokens"],
                 post_logout_uris=options["logout_uris"],
                 id_token_algorithm=options["algorithm"],
             )

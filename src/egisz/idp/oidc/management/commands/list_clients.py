@@ -21,6 +21,7 @@ class Command(BaseCommand):
                         "post_logout_uris": application.post_logout_redirect_uris.split(),
                         "scopes": profile.allowed_scopes.split() if profile else [],
                         "pairwise": bool(profile and profile.pairwise_subject),
+                        "always_refresh_tokens": bool(profile and profile.always_refresh_tokens),
                         "id_token_algorithm": profile.id_token_algorithm if profile else "",
                         "token_endpoint_auth_method": (
                             profile.token_endpoint_auth_method if profile else ""
