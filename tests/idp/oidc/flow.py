@@ -141,9 +141,19 @@ def client_credentials(rp: NewClient, auth: str) -> tuple[dict, dict]:
     return {"client_id": rp.client_id}, {}
 
 
-def exchange(http, rp: NewClient, code: Code, *, auth: str = "basic", **overrides):
-    """POST the code to the token endpoint."""
-    fields, headers = client_credentials(rp, auth)
+def exchange(
+    http,
+    rp: NewClient,
+    code: Code,
+    *,
+    auth: str = "basic",
+    headers: dict | None = None,
+    **overrides,
+):
+    """POST the code to the token endpoint (``headers``: more request headers, as
+    Django's test client names them, e.g. HTTP_ORIGIN)."""
+    fields, auth_headers = client_credentials(rp, auth)
+    headers = {**auth_headers, **(headers or {})}
     data = {
         "grant_type": "authorization_code",
         "code": code.code,

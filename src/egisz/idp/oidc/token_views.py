@@ -47,6 +47,7 @@ from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.common.ui.middleware import policy_allowing_redirect_to
 from egisz.idp.authn import sessions
+from egisz.idp.oidc.cors import PublicClientCors
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.subjects import subject_for
 
@@ -82,10 +83,10 @@ def _epoch(moment) -> int:
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class TokenView(dot_views.TokenView):
+class TokenView(PublicClientCors, dot_views.TokenView):
     """Code and refresh-token exchanges, each in one transaction: the code's row lock
     is held until the tokens are stored, and a refused replay still commits the
-    revocation it caused."""
+    revocation it caused. Readable from public clients' origins (egisz.idp.oidc.cors)."""
 
     def post(self, request, *args, **kwargs):
         grant_type = request.POST.get("grant_type")
@@ -100,9 +101,12 @@ class TokenView(dot_views.TokenView):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class UserInfoView(dot_views.UserInfoView):
+class UserInfoView(PublicClientCors, dot_views.UserInfoView):
     """Claims by granted scope; the bearer token in the Authorization header or in a
     form-encoded POST body, never in the URL (RFC 9700 §4.3.2)."""
+
+    cors_methods = ("GET", "POST")
+    cors_request_headers = ("Authorization", "Content-Type")
 
     def _create_userinfo_response(self, request):
         if "access_token" in request.GET:
@@ -152,7 +156,7 @@ class UserInfoView(dot_views.UserInfoView):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class RevokeTokenView(dot_views.RevokeTokenView):
+class RevokeTokenView(PublicClientCors, dot_views.RevokeTokenView):
     """RFC 7009. The validator revokes only tokens of the authenticated client; any other
     token is answered 200 as if revoked, without saying whether it exists."""
 
