@@ -167,6 +167,8 @@ WORKER_TASKS = [
     "egisz.cabinet.documents.services.sweep_orphan_blobs",
     # Provider grants of sessions that ended without a logout (the browser was closed).
     "egisz.cabinet.sso.services.purge_stale_grants",
+    # Counters of SMS budgets whose period is over.
+    "egisz.common.codes.budgets.purge_spent_counters",
 ]
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from egisz.common.env import env_bool, env_int, env_list, env_str
+from egisz.common.env import env_bool, env_int, env_list, env_rate, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EGISZ_DATA_DIR", str(Path.cwd() / "var")))
@@ -184,6 +184,15 @@ else:
     raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
 DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
 SMS_GATEWAY = env_str("EGISZ_SMS_GATEWAY", "egisz.common.outbox.gateways.RecordingSmsGateway")
+# Budgets of SMS codes to numbers not confirmed before (registration, a new phone), against
+# SMS pumping (egisz.common.codes.budgets): per account, per number, per number prefix (its
+# first SMS_BUDGET_PREFIX_DIGITS digits) and for the whole site, the last one alerting the
+# operator in the audit journal. Each site counts its own.
+SMS_BUDGET_PER_ACCOUNT = env_rate("EGISZ_SMS_BUDGET_PER_ACCOUNT", "5/d")
+SMS_BUDGET_PER_NUMBER = env_rate("EGISZ_SMS_BUDGET_PER_NUMBER", "10/d")
+SMS_BUDGET_PER_PREFIX = env_rate("EGISZ_SMS_BUDGET_PER_PREFIX", "30/h")
+SMS_BUDGET_PREFIX_DIGITS = env_int("EGISZ_SMS_BUDGET_PREFIX_DIGITS", 7)
+SMS_BUDGET_GLOBAL = env_rate("EGISZ_SMS_BUDGET_GLOBAL", "1000/h")
 OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("EGISZ_OUTBOX_RETRY_BASE_SECONDS", 15)
 
