@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from egisz.common.env import env_int, env_list, env_str
+from egisz.common.env import env_int, env_list, env_rate, env_str
 from egisz.common.settings import *  # noqa: F403
 from egisz.common.settings import (
     COMMON_APPS,
@@ -138,6 +138,11 @@ CSP_FORM_ACTION_ORIGINS = [
 # Uploaded scans are encrypted at rest (Fernet) in this directory.
 DOCUMENTS_DIR = env_str("EGISZ_CABINET_DOCUMENTS_DIR", str(DATA_DIR / "cabinet-documents"))
 DOCUMENT_MAX_BYTES = env_int("EGISZ_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Images with more pixels are refused from their header, before anything is decoded:
+# decoding takes about 4 bytes of memory per pixel (40 Mpx: an A4 page at 600 dpi fits).
+DOCUMENT_MAX_PIXELS = env_int("EGISZ_DOCUMENT_MAX_PIXELS", 40_000_000)
+# Files one patient may upload (each counts, accepted or not), in the cache.
+DOCUMENT_UPLOAD_RATE = env_rate("EGISZ_DOCUMENT_UPLOAD_RATE", "20/h")
 # Multipart bodies up to one document plus the form around it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -34,6 +34,7 @@ from egisz.common.audit.services import record_event
 from egisz.common.codes.models import SmsBudgetCounter
 from egisz.common.env import parse_rate
 from egisz.common.identifiers import mask_phone
+from egisz.common.waits import in_time
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,6 @@ class BudgetExceeded(Exception):
                 "Слишком много запросов кода на этот номер, попробуйте позже — через %(when)s."
             ) % {"when": when}
         return _("Слишком много запросов кода, попробуйте позже — через %(when)s.") % {"when": when}
-
-
-def in_time(seconds: int) -> str:
-    """«45 с», «12 мин», «7 ч»: abbreviations that read right after any number."""
-    if seconds < 120:
-        return _("%(n)d с") % {"n": max(seconds, 1)}
-    if seconds < 120 * 60:
-        return _("%(n)d мин") % {"n": -(-seconds // 60)}
-    return _("%(n)d ч") % {"n": -(-seconds // 3600)}
 
 
 @dataclass(frozen=True)
