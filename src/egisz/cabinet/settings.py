@@ -17,6 +17,7 @@ from egisz.common.settings import (
     COMMON_MIDDLEWARE_TAIL,
     DATA_DIR,
     DEMO,
+    MAX_BODY_BYTES,
     cache_from_env,
     database_from_env,
 )
@@ -143,8 +144,14 @@ DOCUMENT_MAX_BYTES = env_int("EGISZ_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DOCUMENT_MAX_PIXELS = env_int("EGISZ_DOCUMENT_MAX_PIXELS", 40_000_000)
 # Files one patient may upload (each counts, accepted or not), in the cache.
 DOCUMENT_UPLOAD_RATE = env_rate("EGISZ_DOCUMENT_UPLOAD_RATE", "20/h")
-# Multipart bodies up to one document plus the form around it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
+# A request: the form fields (MAX_BODY_BYTES) and at most UPLOAD_MAX_FILES scans of
+# DOCUMENT_MAX_BYTES (the profile form has three file fields); refused above that by its
+# Content-Length (egisz.common.request_body), and by the reverse proxy (README).
+UPLOAD_MAX_FILE_BYTES = DOCUMENT_MAX_BYTES
+UPLOAD_MAX_FILES = env_int("EGISZ_UPLOAD_MAX_FILES", 3)
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+REQUEST_MAX_BYTES = MAX_BODY_BYTES + UPLOAD_MAX_FILES * UPLOAD_MAX_FILE_BYTES
+# Files above this are spooled to a temporary file (never more than UPLOAD_MAX_FILE_BYTES).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Key for documents and other secrets at rest; derived from SECRET_KEY unless set.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")

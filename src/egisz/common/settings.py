@@ -58,6 +58,8 @@ COMMON_MIDDLEWARE_HEAD = [
     "egisz.common.ui.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before anything reads a body (CSRF reads the form only in process_view, later).
+    "egisz.common.request_body.RequestBodyLimitMiddleware",
 ]
 COMMON_MIDDLEWARE_TAIL = [
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -151,9 +153,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Bodies larger than this are refused with 400 before a form sees them.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
+# Request bodies (egisz.common.request_body). Form fields above MAX_BODY_BYTES are refused
+# with 400 before a form sees them (Django's limit, which leaves files out); files are
+# limited one by one to UPLOAD_MAX_FILE_BYTES by the first upload handler; a whole request
+# above REQUEST_MAX_BYTES is refused by its Content-Length with 413 before it is read. The
+# IdP takes no files; the cabinet allows UPLOAD_MAX_FILES scans and raises the total.
+MAX_BODY_BYTES = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+UPLOAD_MAX_FILE_BYTES = MAX_BODY_BYTES
+UPLOAD_MAX_FILES = 0
+REQUEST_MAX_BYTES = MAX_BODY_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "egisz.common.request_body.FileSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
