@@ -352,14 +352,19 @@ def test_resend_not_before_60_seconds(client, form, clock):
     assert confirm(client, second).status_code == 302
 
 
+def resend_past_the_interval(client, clock, times: int = 1):
+    """Ask for a new code ``times`` times, each past the 60 s interval; the last answer."""
+    for _ in range(times):
+        clock.shift(datetime.timedelta(seconds=61))
+        response = client.post("/register/confirm/resend/", follow=True)
+    return response
+
+
 def test_at_most_five_codes_per_phone_per_hour(client, form, clock):
     start(client, form)
-    for _ in range(4):
-        clock.shift(datetime.timedelta(seconds=61))
-        client.post("/register/confirm/resend/")
+    resend_past_the_interval(client, clock, 4)
     assert len(sms_to(PHONE)) == 5
-    clock.shift(datetime.timedelta(seconds=61))
-    response = client.post("/register/confirm/resend/", follow=True)
+    response = resend_past_the_interval(client, clock)
     assert len(sms_to(PHONE)) == 5
     # 305 s after the first code: the next one is possible in 3600 - 305 s, about 55 min.
     assert "Новый код можно запросить через 55 мин." in page(response)
@@ -377,12 +382,9 @@ def test_one_number_gets_at_most_its_daily_budget_of_codes(client, form, clock, 
     goes to it, and the person is told why and for how long."""
     settings.SMS_BUDGET_PER_NUMBER = "3/d"
     start(client, form)
-    for _ in range(2):
-        clock.shift(datetime.timedelta(seconds=61))
-        client.post("/register/confirm/resend/")
+    resend_past_the_interval(client, clock, 2)
     assert len(sms_to(PHONE)) == 3
-    clock.shift(datetime.timedelta(seconds=61))
-    response = client.post("/register/confirm/resend/", follow=True)
+    response = resend_past_the_interval(client, clock)
     assert len(sms_to(PHONE)) == 3
     # 09:03 UTC: the day's budget returns at midnight UTC, in 15 hours.
     assert "Слишком много запросов кода на этот номер, попробуйте позже — через 15 ч." in page(

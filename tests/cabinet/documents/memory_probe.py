@@ -1,19 +1,18 @@
 """A cabinet web process in miniature whose peak memory a test can read.
 
-Run as ``python -m tests.cabinet.documents.memory_probe FILE...`` (with src and the
-repository on the path): it sets up the cabinet on an in-memory SQLite database, logs a
-patient in, sends the profile form once with small real scans (so that every module and
-decoder a request needs is loaded), then once with FILE... in the scan fields, and prints
-JSON: the peak resident memory (ru_maxrss, KiB) before and after the second request, its
-status and the error shown next to each field. Pillow's pixels live in C allocations,
-which only the process's own peak shows.
+Run as ``python -m tests.cabinet.documents.memory_probe WORKDIR FILE...`` (with src and the
+repository on the path): it sets up the cabinet on an in-memory SQLite database (files in
+WORKDIR), logs a patient in, sends the profile form once with small real scans (so that
+every module and decoder a request needs is loaded), then once with FILE... in the scan
+fields, and prints JSON: the peak resident memory (ru_maxrss, KiB) before and after the
+second request, its status and the error shown next to each field. Pillow's pixels live in
+C allocations, which only the process's own peak shows.
 """
 
 import json
 import os
 import resource
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -21,8 +20,7 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def main(paths: list[str]) -> None:
-    workdir = tempfile.mkdtemp(prefix="egisz-memory-probe-")
+def main(workdir: str, paths: list[str]) -> None:
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "egisz.cabinet.settings",
@@ -96,4 +94,4 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(sys.argv[1], sys.argv[2:])

@@ -179,9 +179,11 @@ def run_memory_probe(tmp_path, files: dict[str, bytes]) -> dict:
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
         paths.append(str(tmp_path / name))
+    workdir = tmp_path / "probe"
+    workdir.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     done = subprocess.run(
-        [sys.executable, "-m", "tests.cabinet.documents.memory_probe", *paths],
+        [sys.executable, "-m", "tests.cabinet.documents.memory_probe", str(workdir), *paths],
         cwd=ROOT,
         env=env,
         capture_output=True,
