@@ -13,8 +13,8 @@
   size is what was sent, for the form to refuse next to its field.
 
 REQUEST_MAX_BYTES is the form fields' allowance (DATA_UPLOAD_MAX_MEMORY_SIZE, which Django
-applies to everything but files) plus UPLOAD_MAX_FILES files of UPLOAD_MAX_FILE_BYTES: see
-each site's settings.
+applies to everything but files), plus on the cabinet UPLOAD_MAX_FILES files of
+UPLOAD_MAX_FILE_BYTES: see each site's settings.
 """
 
 import io

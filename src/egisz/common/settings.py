@@ -157,12 +157,11 @@ X_FRAME_OPTIONS = "DENY"
 # with 400 before a form sees them (Django's limit, which leaves files out); files are
 # limited one by one to UPLOAD_MAX_FILE_BYTES by the first upload handler; a whole request
 # above REQUEST_MAX_BYTES is refused by its Content-Length with 413 before it is read. The
-# IdP takes no files; the cabinet allows UPLOAD_MAX_FILES scans and raises the total.
+# IdP takes no files, so its request is its form fields; the cabinet adds its scans.
 MAX_BODY_BYTES = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 UPLOAD_MAX_FILE_BYTES = MAX_BODY_BYTES
-UPLOAD_MAX_FILES = 0
 REQUEST_MAX_BYTES = MAX_BODY_BYTES
 FILE_UPLOAD_HANDLERS = [
     "egisz.common.request_body.FileSizeLimitHandler",

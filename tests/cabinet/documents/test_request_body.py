@@ -4,6 +4,7 @@ spooled to the disk."""
 
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
+from egisz.cabinet.documents.models import StoredDocument
 from tests.cabinet.documents.files import upload
 from tests.cabinet.profile.helpers import valid_inn
 from tests.common.bodies import post_declaring
@@ -45,3 +46,10 @@ def test_a_file_over_the_limit_is_not_spooled_to_disk(patient_client, settings, 
     assert response.status_code == 400
     assert "Файл больше 3 МБ" in response.content.decode()
     assert 0 < spooled["passport.pdf"] <= 3 * 1024 * 1024
+
+
+def test_more_files_than_a_form_has_fields_are_refused(patient_client):
+    files = {f"scan{n}": upload(f"scan{n}.pdf", b"%PDF-1.7\n") for n in range(4)}
+    response = patient_client.post(PROFILE, {"inn": valid_inn(), "workplace": "Завод", **files})
+    assert response.status_code == 400
+    assert not StoredDocument.objects.exists()
