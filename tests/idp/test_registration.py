@@ -352,14 +352,19 @@ def test_resend_not_before_60_seconds(client, form, clock):
     assert confirm(client, second).status_code == 302
 
 
+def resend_past_the_interval(client, clock, times: int = 1):
+    """Ask for a new code ``times`` times, each past the 60 s interval; the last answer."""
+    for _ in range(times):
+        clock.shift(datetime.timedelta(seconds=61))
+        response = client.post("/register/confirm/resend/", follow=True)
+    return response
+
+
 def test_at_most_five_codes_per_phone_per_hour(client, form, clock):
     start(client, form)
-    for _ in range(4):
-        clock.shift(datetime.timedelta(seconds=61))
-        client.post("/register/confirm/resend/")
+    resend_past_the_interval(client, clock, 4)
     assert len(sms_to(PHONE)) == 5
-    clock.shift(datetime.timedelta(seconds=61))
-    response = client.post("/register/confirm/resend/", follow=True)
+    response = resend_past_the_interval(client, clock)
     assert len(sms_to(PHONE)) == 5
     # 305 s after the first code: the next one is possible in 3600 - 305 s, about 55 min.
     assert "Новый код можно запросить через 55 мин." in page(response)
@@ -370,6 +375,55 @@ def test_at_most_five_codes_per_phone_per_hour(client, form, clock):
     clock.shift(datetime.timedelta(minutes=55))
     start(client, form)
     assert len(sms_to(PHONE)) == 6
+
+
+def test_one_number_gets_at_most_its_daily_budget_of_codes(client, form, clock, settings):
+    """Registration texts whatever number is typed: past the number's daily budget no SMS
+    goes to it, and the person is told why and for how long."""
+    settings.SMS_BUDGET_PER_NUMBER = "3/d"
+    start(client, form)
+    resend_past_the_interval(client, clock, 2)
+    assert len(sms_to(PHONE)) == 3
+    response = resend_past_the_interval(client, clock)
+    assert len(sms_to(PHONE)) == 3
+    # 09:03 UTC: the day's budget returns at midnight UTC, in 15 hours.
+    assert "Слишком много запросов кода на этот номер, попробуйте позже — через 15 ч." in page(
+        response
+    )
+    # From another address, with the form started over: still nothing.
+    other = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="198.51.100.20")
+    response = other.post("/register/", form, follow=True)
+    assert "Слишком много запросов кода на этот номер" in page(response)
+    assert len(sms_to(PHONE)) == 3
+
+
+def test_a_range_of_numbers_gets_at_most_its_hourly_budget(form, clock, settings):
+    """Pumping walks a range of premium numbers from many addresses: the first 7 digits of
+    the number share one hourly budget, whatever the client address."""
+    settings.SMS_BUDGET_PER_PREFIX = "3/h"
+    for n in range(5):
+        browser = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        response = browser.post("/register/", {**form, "phone": f"+7 916 123-00-0{n}"}, follow=True)
+        assert response.status_code == 200
+    sent = Message.objects.filter(channel="sms", recipient__startswith="+7916123")
+    assert sent.count() == 3
+    assert "Слишком много запросов кода, попробуйте позже — через 60 мин." in page(response)
+    browser.post("/register/", {**form, "phone": "+7 916 124-00-00"})
+    assert len(sms_to("+79161240000")) == 1  # the next range is another budget
+    clock.shift(datetime.timedelta(hours=1))
+    browser.post("/register/", {**form, "phone": "+7 916 123-00-09"})
+    assert len(sms_to("+79161230009")) == 1
+
+
+def test_the_hourly_ceiling_of_registration_sms_alerts_the_operator_once(form, clock, settings):
+    settings.SMS_BUDGET_GLOBAL = "2/h"
+    for n, phone in enumerate(["+79031110000", "+79261110000", "+79851110000", "+79991110000"]):
+        browser = Client(HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        browser.post("/register/", {**form, "phone": phone})
+    assert Message.objects.filter(channel="sms").count() == 2
+    alerts = AuditEvent.objects.filter(action="alert.sms_ceiling_reached")
+    assert alerts.count() == 1
+    assert alerts.get().details["limit"] == 2
 
 
 def test_pending_registration_expires_after_30_minutes(client, form, clock):

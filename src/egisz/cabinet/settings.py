@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from egisz.common.env import env_int, env_list, env_str
+from egisz.common.env import env_int, env_list, env_rate, env_str
 from egisz.common.settings import *  # noqa: F403
 from egisz.common.settings import (
     COMMON_APPS,
@@ -17,6 +17,7 @@ from egisz.common.settings import (
     COMMON_MIDDLEWARE_TAIL,
     DATA_DIR,
     DEMO,
+    MAX_BODY_BYTES,
     cache_from_env,
     database_from_env,
 )
@@ -142,8 +143,19 @@ CSP_FORM_ACTION_ORIGINS = [
 # Uploaded scans are encrypted at rest (Fernet) in this directory.
 DOCUMENTS_DIR = env_str("EGISZ_CABINET_DOCUMENTS_DIR", str(DATA_DIR / "cabinet-documents"))
 DOCUMENT_MAX_BYTES = env_int("EGISZ_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
-# Multipart bodies up to one document plus the form around it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
+# Images with more pixels are refused from their header, before anything is decoded:
+# decoding takes about 4 bytes of memory per pixel (40 Mpx: an A4 page at 600 dpi fits).
+DOCUMENT_MAX_PIXELS = env_int("EGISZ_DOCUMENT_MAX_PIXELS", 40_000_000)
+# Files one patient may upload (each counts, accepted or not), in the cache.
+DOCUMENT_UPLOAD_RATE = env_rate("EGISZ_DOCUMENT_UPLOAD_RATE", "20/h")
+# A request: the form fields (MAX_BODY_BYTES) and at most UPLOAD_MAX_FILES scans of
+# DOCUMENT_MAX_BYTES (the profile form has three file fields); refused above that by its
+# Content-Length (egisz.common.request_body), and by the reverse proxy (README).
+UPLOAD_MAX_FILE_BYTES = DOCUMENT_MAX_BYTES
+UPLOAD_MAX_FILES = env_int("EGISZ_UPLOAD_MAX_FILES", 3)
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+REQUEST_MAX_BYTES = MAX_BODY_BYTES + UPLOAD_MAX_FILES * UPLOAD_MAX_FILE_BYTES
+# Files above this are spooled to a temporary file (never more than UPLOAD_MAX_FILE_BYTES).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Key for documents and other secrets at rest; derived from SECRET_KEY unless set.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
@@ -173,6 +185,8 @@ WORKER_TASKS = [
     "egisz.cabinet.sso.services.purge_stale_grants",
     # Links of limited-mode sessions that ended so, and expired used logout tokens.
     "egisz.cabinet.sso.services.purge_ended_logins",
+    # Counters of SMS budgets whose period is over.
+    "egisz.common.codes.budgets.purge_spent_counters",
 ]
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from egisz.common.env import env_bool, env_int, env_list, env_str
+from egisz.common.env import env_bool, env_int, env_list, env_rate, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EGISZ_DATA_DIR", str(Path.cwd() / "var")))
@@ -58,6 +58,8 @@ COMMON_MIDDLEWARE_HEAD = [
     "egisz.common.ui.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before anything reads a body (CSRF reads the form only in process_view, later).
+    "egisz.common.request_body.RequestBodyLimitMiddleware",
 ]
 COMMON_MIDDLEWARE_TAIL = [
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -151,9 +153,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Bodies larger than this are refused with 400 before a form sees them.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
+# Request bodies (egisz.common.request_body). Form fields above MAX_BODY_BYTES are refused
+# with 400 before a form sees them (Django's limit, which leaves files out); files are
+# limited one by one to UPLOAD_MAX_FILE_BYTES by the first upload handler; a whole request
+# above REQUEST_MAX_BYTES is refused by its Content-Length with 413 before it is read. The
+# IdP takes no files, so its request is its form fields; the cabinet adds its scans.
+MAX_BODY_BYTES = env_int("EGISZ_MAX_BODY_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+UPLOAD_MAX_FILE_BYTES = MAX_BODY_BYTES
+REQUEST_MAX_BYTES = MAX_BODY_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "egisz.common.request_body.FileSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -184,6 +198,15 @@ else:
     raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
 DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
 SMS_GATEWAY = env_str("EGISZ_SMS_GATEWAY", "egisz.common.outbox.gateways.RecordingSmsGateway")
+# Budgets of SMS codes to numbers not confirmed before (registration, a new phone), against
+# SMS pumping (egisz.common.codes.budgets): per account, per number, per number prefix (its
+# first SMS_BUDGET_PREFIX_DIGITS digits) and for the whole site, the last one alerting the
+# operator in the audit journal. Each site counts its own.
+SMS_BUDGET_PER_ACCOUNT = env_rate("EGISZ_SMS_BUDGET_PER_ACCOUNT", "5/d")
+SMS_BUDGET_PER_NUMBER = env_rate("EGISZ_SMS_BUDGET_PER_NUMBER", "10/d")
+SMS_BUDGET_PER_PREFIX = env_rate("EGISZ_SMS_BUDGET_PER_PREFIX", "30/h")
+SMS_BUDGET_PREFIX_DIGITS = env_int("EGISZ_SMS_BUDGET_PREFIX_DIGITS", 7)
+SMS_BUDGET_GLOBAL = env_rate("EGISZ_SMS_BUDGET_GLOBAL", "1000/h")
 OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("EGISZ_OUTBOX_RETRY_BASE_SECONDS", 15)
 

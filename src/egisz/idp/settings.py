@@ -118,6 +118,8 @@ FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 WORKER_TASKS = [
     "egisz.common.outbox.services.deliver_due",
     "egisz.idp.accounts.services.run_registry_checks",
+    # Counters of SMS budgets whose period is over.
+    "egisz.common.codes.budgets.purge_spent_counters",
 ]
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).

@@ -1,11 +1,27 @@
 """An upload is accepted by what it IS (magic bytes, a full decode), never by its name or
 the browser's content type; every refusal is a Russian message for the field."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from egisz.cabinet.documents.uploads import check_upload, clean_file_name
-from tests.cabinet.documents.files import bomb_png, jpeg_bytes, pdf_bytes, png_bytes, upload
+from tests.cabinet.documents.files import (
+    bomb_png,
+    jpeg_bytes,
+    jpeg_declaring,
+    one_colour_png,
+    pdf_bytes,
+    png_bytes,
+    upload,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
 
 WRONG_FORMAT = "Неверный формат файла"
 
@@ -139,6 +155,64 @@ def test_the_bomb_guard_stays_on_even_if_someone_switched_it_off(monkeypatch):
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
     assert refusal("bomb.png", bomb_png()).code == "pixels"
+
+
+def test_images_above_the_pixel_cap_are_refused_with_the_limit_named(settings):
+    """Below Pillow's own guard (89 Mpx) but above the cap: refused from the header."""
+    content = one_colour_png(9000, 9000)  # 81 Mpx in 260 KB
+    error = refusal("scan.png", content, "image/png")
+    assert error.code == "pixels"
+    assert error.messages[0] == (
+        "Изображение слишком большое: в нём больше 40 млн точек. Отсканируйте документ "
+        "с меньшим разрешением (для документов достаточно 300 dpi)."
+    )
+    assert refusal("scan.jpg", jpeg_declaring(6400, 6400)).code == "pixels"  # 41 Mpx
+    settings.DOCUMENT_MAX_PIXELS = 12_500_000
+    assert "больше 12,5 млн точек" in refusal("scan.png", one_colour_png(4000, 4000)).messages[0]
+    assert check_upload(upload("scan.png", one_colour_png(3000, 3000))).content_type == "image/png"
+
+
+def run_memory_probe(tmp_path, files: dict[str, bytes]) -> dict:
+    """The profile form sent with ``files`` by a cabinet process of its own (see
+    memory_probe.py); what it reports."""
+    paths = []
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        paths.append(str(tmp_path / name))
+    workdir = tmp_path / "probe"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cabinet.documents.memory_probe", str(workdir), *paths],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_small_image_bombs_in_every_scan_field_leave_the_workers_memory_flat(tmp_path):
+    """Three small files that would each decode into ~300 MB (one colour, 81 Mpx; a JPEG
+    whose header claims 81 Mpx; a PNG just over the cap) sent on one profile form: each is
+    refused from its header and the process's peak memory hardly moves."""
+    bombs = {
+        "passport.png": one_colour_png(9000, 9000),
+        "snils.jpg": jpeg_declaring(9000, 9000),
+        "record.png": one_colour_png(6400, 6400),
+    }
+    assert all(len(content) < 300_000 for content in bombs.values())
+
+    report = run_memory_probe(tmp_path, bombs)
+
+    assert report["status"] == 400
+    for field, errors in report["errors"].items():
+        assert errors and errors[0].startswith("Изображение слишком большое"), (field, errors)
+    grown_mib = (report["after_kib"] - report["before_kib"]) / 1024
+    assert grown_mib < 40, f"the request took {grown_mib:.0f} MiB more memory at its peak"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Changing the phone and e-mail: a code goes to the NEW contact, only the right code
 changes anything, the old contact is told, and everything is in the journal."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -231,6 +231,44 @@ def test_the_hourly_limit_is_answered_next_to_the_field(patient_client, settings
     response = patient_client.post(EDIT_PHONE, {"phone": NEW_PHONE})
     assert response.status_code == 400
     assert "Новый код можно запросить через 59 мин." in response.content.decode()
+
+
+def test_a_patient_gets_at_most_its_budget_of_codes_to_new_numbers(
+    patient_client, other_patient, login_as, settings, time_machine
+):
+    """Typing one new number after another (from any address) stops at the account's daily
+    budget of SMS, with the reason and the wait next to the field."""
+    settings.SMS_BUDGET_PER_ACCOUNT = "2/d"
+    # 21:30 UTC: the day's budget comes back at midnight UTC, 2.5 hours later (rounded up).
+    time_machine.move_to(datetime(2026, 5, 4, 21, 30, tzinfo=UTC), tick=False)
+    for n, phone in enumerate(["+79261110001", "+79031110002"]):
+        start_phone_change(patient_client, phone, REMOTE_ADDR=f"198.51.100.{n + 1}")
+    response = patient_client.post(
+        EDIT_PHONE, {"phone": "+79851110003"}, REMOTE_ADDR="198.51.100.9"
+    )
+    assert response.status_code == 400
+    assert (
+        "Слишком много запросов кода из вашей учётной записи, попробуйте позже — через 3 ч."
+        in response.content.decode()
+    )
+    assert not Message.objects.filter(recipient="+79851110003").exists()
+    # Another patient's budget is their own.
+    start_phone_change(login_as(other_patient), "+79851110003")
+    assert Message.objects.filter(recipient="+79851110003").count() == 1
+
+
+def test_the_operators_alert_stays_in_the_journal_when_the_code_is_refused(
+    patient_client, settings
+):
+    settings.SMS_BUDGET_GLOBAL = "1/h"
+    start_phone_change(patient_client, "+79261110001")
+    response = patient_client.post(EDIT_PHONE, {"phone": "+79031110002"})
+    assert response.status_code == 400
+    assert "Слишком много запросов кода, попробуйте позже" in response.content.decode()
+    assert AuditEvent.objects.filter(action="alert.sms_ceiling_reached").count() == 1
+    patient_client.post(EDIT_PHONE, {"phone": "+79851110003"})
+    assert AuditEvent.objects.filter(action="alert.sms_ceiling_reached").count() == 1
+    assert Message.objects.filter(channel="sms").count() == 1
 
 
 # --- where to go afterwards ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 missing, every error next to its field, completion marked once and notified."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -128,6 +129,31 @@ def test_an_oversize_scan_is_refused_next_to_its_field(patient_client, settings)
     html = response.content.decode()
     assert field_error(html, "passport_scan").startswith("Файл больше")
     assert field_error(html, "snils_scan").startswith("Файл больше")
+
+
+def test_a_patient_sending_file_after_file_is_told_to_wait(
+    patient_client, patient, login_as, other_patient, settings, time_machine
+):
+    """Every scan costs the server a full decode: a patient gets DOCUMENT_UPLOAD_RATE files,
+    then a message next to the field, whichever address they come from."""
+    settings.DOCUMENT_UPLOAD_RATE = "4/h"
+    time_machine.move_to("2026-05-04 10:00:00+00:00", tick=False)
+    for n in range(2):
+        response = patient_client.post(URL, valid_post(), REMOTE_ADDR=f"198.51.100.{n + 1}")
+        assert response.status_code == 302
+    response = patient_client.post(URL, valid_post(), REMOTE_ADDR="198.51.100.3")
+    assert response.status_code == 400
+    html = response.content.decode()
+    for field in ("passport_scan", "snils_scan"):
+        assert field_error(html, field).startswith(
+            "Слишком много загрузок файлов. Попробуйте загрузить файл ещё раз через"
+        )
+    assert StoredDocument.objects.filter(patient=patient).count() == 4
+    # Another patient's uploads are counted apart.
+    assert login_as(other_patient).post(URL, valid_post()).status_code == 302
+    # An hour later the patient may upload again.
+    time_machine.shift(timedelta(hours=1, seconds=1))
+    assert login_as(patient).post(URL, valid_post()).status_code == 302
 
 
 def test_a_complete_profile_is_marked_notified_and_goes_home(patient_client, patient):

@@ -3,11 +3,17 @@
 The one place that decides whether a file is acceptable, so the documents vault can grow
 from it (more kinds, an antivirus hook) without the forms knowing. A file is accepted when:
 
+- the uploader (when known) has not sent more than settings.DOCUMENT_UPLOAD_RATE files
+  lately (django-ratelimit's counters in the cache, per patient; every file counts, refused
+  or not, since checking it is the work being limited);
 - its CONTENT is a PDF, JPEG or PNG (magic bytes; the name and the browser's content type
   are not trusted);
-- it decodes completely: images are verified and then decoded in full in a fresh image
-  (Pillow's decompression-bomb guard stays on), PDFs are parsed and their pages counted
-  (encrypted PDFs are refused: nobody could read them later);
+- it decodes completely: images have at most settings.DOCUMENT_MAX_PIXELS pixels (read from
+  the header before anything is decoded: decoding costs about 4 bytes of memory per pixel,
+  and a one-colour PNG of 80 million pixels is a file of a few hundred KB), then they are
+  verified and decoded in full in a fresh image (Pillow's decompression-bomb guard stays
+  on), PDFs are parsed and their pages counted (encrypted PDFs are refused: nobody could
+  read them later);
 - it is not empty and not larger than settings.DOCUMENT_MAX_BYTES;
 - the extension of its name, if any, does not contradict the content;
 - last, the antivirus scanner (settings.DOCUMENT_SCANNER, see antivirus.py) finds nothing.
@@ -32,10 +38,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_ratelimit.core import get_usage
 
 from egisz.cabinet.documents import antivirus
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
+from egisz.common.waits import in_time
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +105,8 @@ def check_upload(upload, *, actor=None, meta: RequestMeta | None = None) -> Chec
 
     Call it outside any transaction: the scan is a network call, and the journal entry of
     an infected file must not be rolled back with the caller's work."""
+    if actor is not None:
+        _count_upload(actor)
     limit = settings.DOCUMENT_MAX_BYTES
     declared = getattr(upload, "size", None)
     if declared is not None and declared > limit:
@@ -223,6 +233,28 @@ def _default_name(file_type: FileType) -> str:
     return "document" + file_type.extensions[0]
 
 
+UPLOAD_RATE_GROUP = "cabinet-document-upload"
+
+
+def _count_upload(actor) -> None:
+    """Count one file against the uploader's DOCUMENT_UPLOAD_RATE; refuse it once over."""
+    usage = get_usage(
+        None,
+        group=UPLOAD_RATE_GROUP,
+        key=lambda _group, _request: f"user:{actor.pk}",
+        rate=settings.DOCUMENT_UPLOAD_RATE,
+        increment=True,
+    )
+    if usage is None or not usage["should_limit"]:
+        return
+    logger.warning("upload refused: user %s is over %s", actor.pk, settings.DOCUMENT_UPLOAD_RATE)
+    raise ValidationError(
+        _("Слишком много загрузок файлов. Попробуйте загрузить файл ещё раз через %(when)s.")
+        % {"when": in_time(max(usage["time_left"], 1))},
+        code="rate",
+    )
+
+
 def _too_large() -> ValidationError:
     return ValidationError(
         _(
@@ -259,11 +291,13 @@ def _read_at_most(upload, limit: int) -> bytes:
 def _check_image(content: bytes, file_type: FileType) -> int:
     from PIL import Image, UnidentifiedImageError
 
-    max_pixels = Image.MAX_IMAGE_PIXELS or 89_478_485  # never run with the guard off
+    # The project's cap, and never above Pillow's own guard even if someone turned it off.
+    max_pixels = min(settings.DOCUMENT_MAX_PIXELS, Image.MAX_IMAGE_PIXELS or 89_478_485)
     try:
-        # Pillow refuses more than twice MAX_IMAGE_PIXELS itself and only warns above it;
-        # the explicit check refuses the warning range too (thread-safe, unlike turning
-        # the warning into an error with warnings.catch_warnings).
+        # Opening reads the header only. Pillow refuses more than twice MAX_IMAGE_PIXELS
+        # itself and only warns above it; the explicit check refuses everything above the
+        # cap before a single pixel is decoded (thread-safe, unlike turning the warning into
+        # an error with warnings.catch_warnings).
         with Image.open(io.BytesIO(content), formats=[file_type.pillow_format]) as image:
             width, height = image.size
             if width * height > max_pixels:
@@ -275,10 +309,10 @@ def _check_image(content: bytes, file_type: FileType) -> int:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValidationError(
             _(
-                "Изображение слишком большое: больше %(px)s точек. Отсканируйте документ "
-                "с меньшим разрешением."
+                "Изображение слишком большое: в нём больше %(limit)s млн точек. Отсканируйте "
+                "документ с меньшим разрешением (для документов достаточно 300 dpi)."
             )
-            % {"px": f"{max_pixels:,}".replace(",", " ")},
+            % {"limit": _millions(max_pixels)},
             code="pixels",
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -287,6 +321,11 @@ def _check_image(content: bytes, file_type: FileType) -> int:
         logger.warning("image decoder failed on an upload: %r", exc)
         raise _damaged() from exc
     return 1
+
+
+def _millions(pixels: int) -> str:
+    """40 000 000 → «40», 12 500 000 → «12,5»."""
+    return f"{pixels / 1_000_000:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _check_pdf(content: bytes) -> int:

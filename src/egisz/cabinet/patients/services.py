@@ -16,6 +16,7 @@ from egisz.cabinet.patients.models import Address, Patient
 from egisz.common.audit.services import record_event
 from egisz.common.codes.services import (
     CheckResult,
+    CodeRefused,
     check_code,
     code_lifetime,
     seconds_until_resend,
@@ -155,15 +156,35 @@ def code_wait_seconds(*, kind: str, target: str) -> int:
     return seconds_until_resend(purpose=purpose, target=target)
 
 
-@transaction.atomic
 def send_contact_change_code(
     *, patient: Patient, kind: str, new_value: str, meta: RequestMeta
 ) -> None:
     """Send a code to the NEW phone (SMS) or e-mail; nothing changes until it is entered.
 
     ``new_value`` is normalised already. Raises codes.CodeRefused while the resend interval
-    or the hourly limit holds.
+    or the hourly limit holds, or an SMS budget is spent: a new phone is a number the
+    patient typed, so its SMS spends the budgets against SMS pumping, the patient's own
+    among them. The transaction commits before a refusal is raised, so that the operator's
+    alert of the global ceiling stays in the journal.
     """
+    refused = None
+    with transaction.atomic():
+        try:
+            _send_contact_code(patient=patient, kind=kind, new_value=new_value)
+        except CodeRefused as refusal:
+            refused = refusal
+        else:
+            record_event(
+                action=f"cabinet.{kind}_change_code_sent",
+                meta=meta,
+                actor=patient.user,
+                new=mask_contact(kind, new_value),
+            )
+    if refused is not None:
+        raise refused
+
+
+def _send_contact_code(*, patient: Patient, kind: str, new_value: str) -> None:
     if kind == PHONE:
         send_code(
             purpose=PHONE_PURPOSE,
@@ -173,6 +194,8 @@ def send_contact_change_code(
                 "ЕГИСЗ: код {code} для смены номера телефона в личном кабинете. "
                 "Никому его не сообщайте."
             ),
+            unconfirmed=True,
+            account=f"patient:{patient.pk}",
         )
     else:
         send_code(
@@ -187,12 +210,6 @@ def send_contact_change_code(
             )
             % {"minutes": code_lifetime_minutes()},
         )
-    record_event(
-        action=f"cabinet.{kind}_change_code_sent",
-        meta=meta,
-        actor=patient.user,
-        new=mask_contact(kind, new_value),
-    )
 
 
 @transaction.atomic

@@ -3,7 +3,8 @@
 Phone, e-mail and addresses change in two steps: the new value is checked and a one-time
 code is sent (to the new phone or e-mail; for an address, to the current phone), and the
 pending change waits in the session (pending.py) until the code is entered. Code sending
-and checking are throttled per client address.
+and checking are throttled per client address; an SMS to a new phone also spends the SMS
+budgets against pumping (egisz.common.codes.budgets).
 """
 
 import math
@@ -61,6 +62,11 @@ def wait_text(seconds: int) -> str:
     if seconds > 120:
         return _("Новый код можно запросить через %(n)d мин.") % {"n": math.ceil(seconds / 60)}
     return _("Новый код можно запросить через %(n)d с.") % {"n": max(seconds, 1)}
+
+
+def refusal_text(refused: CodeRefused) -> str:
+    """Why no code went out: an SMS budget's own words, or when to ask again."""
+    return refused.message or wait_text(refused.retry_after)
 
 
 def _safe_next(request, value: str) -> str:
@@ -162,10 +168,10 @@ def _edit_contact(request, patient, kind: str):
             # The code sent a moment ago is still on its way: enter that one.
             messages.info(
                 request,
-                _("Код уже отправлен, введите его.") + " " + wait_text(refused.retry_after),
+                _("Код уже отправлен, введите его.") + " " + refusal_text(refused),
             )
             return redirect(f"patients:confirm_{kind}")
-        form.add_error(kind, wait_text(refused.retry_after))
+        form.add_error(kind, refusal_text(refused))
         return _render(request, "patients/edit_contact.html", context, status=400)
     pending.start(
         request, patient=patient, flow=kind, target=new_value, value=new_value, next_url=next_url
@@ -227,7 +233,7 @@ def _resend_contact(request, patient, kind: str):
             patient=patient, kind=kind, new_value=state.target, meta=_meta(request)
         )
     except CodeRefused as refused:
-        messages.warning(request, wait_text(refused.retry_after))
+        messages.warning(request, refusal_text(refused))
     else:
         messages.success(request, _("Новый код отправлен. Прежний код больше не действует."))
     return redirect(f"patients:confirm_{kind}")
@@ -315,10 +321,10 @@ def edit_address(request, kind: str, *, patient):
         ):
             messages.info(
                 request,
-                _("Код уже отправлен, введите его.") + " " + wait_text(refused.retry_after),
+                _("Код уже отправлен, введите его.") + " " + refusal_text(refused),
             )
             return redirect("patients:confirm_address", kind=kind)
-        form.add_error(None, wait_text(refused.retry_after))
+        form.add_error(None, refusal_text(refused))
         return _render(request, "patients/edit_address.html", context, status=400)
     pending.start(
         request,
@@ -400,7 +406,7 @@ def resend_address(request, kind: str, *, patient):
             request, pending.ADDRESS, reverse("patients:edit_address", kwargs={"kind": kind})
         )
     except CodeRefused as refused:
-        messages.warning(request, wait_text(refused.retry_after))
+        messages.warning(request, refusal_text(refused))
     else:
         messages.success(request, _("Новый код отправлен. Прежний код больше не действует."))
     return redirect("patients:confirm_address", kind=kind)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OneTimeCode(models.Model):
@@ -20,3 +21,27 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{self.purpose} → {self.target}"
+
+
+class SmsBudgetCounter(models.Model):
+    """How many SMS codes one budget against SMS pumping has spent in one time window (see
+    budgets.py). Raised by ``count = count + 1`` in SQL, so every process of the site
+    shares one exact count."""
+
+    scope = models.CharField(_("бюджет"), max_length=16)
+    key = models.CharField(_("ключ"), max_length=64)
+    window_start = models.DateTimeField(_("начало периода"))
+    window_end = models.DateTimeField(_("конец периода"), db_index=True)
+    count = models.PositiveIntegerField(_("отправлено"), default=0)
+
+    class Meta:
+        verbose_name = _("счётчик SMS-кодов")
+        verbose_name_plural = _("счётчики SMS-кодов")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window_start"], name="sms_budget_one_per_window"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.key} {self.window_start:%Y-%m-%d %H:%M} → {self.count}"

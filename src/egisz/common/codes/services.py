@@ -2,7 +2,8 @@
 
 Rules (configurable in settings, defaults from the issue): 6 digits, valid 5 minutes,
 at most 3 wrong tries per code, a new code no sooner than 60 s after the last one, at most
-5 codes per target per hour. A newer code replaces the older one. Time comes from
+5 codes per target per hour. A newer code replaces the older one. An SMS to a number not
+confirmed before also spends the budgets against SMS pumping (budgets.py). Time comes from
 django.utils.timezone.now, so tests move it with a controlled clock.
 """
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from egisz.common.codes import budgets
 from egisz.common.codes.models import OneTimeCode
 from egisz.common.outbox.services import queue_email, queue_sms
 
@@ -36,12 +38,15 @@ def resend_interval() -> timedelta:
 
 
 class CodeRefused(Exception):
-    """A new code cannot be sent now. ``retry_after`` is in seconds."""
+    """A new code cannot be sent now. ``retry_after`` is in seconds. ``message`` is the
+    Russian explanation when an SMS budget refused the code (budgets.py); for the resend
+    interval and the hourly limit it is empty and callers word the wait themselves."""
 
-    def __init__(self, reason: str, retry_after: int):
+    def __init__(self, reason: str, retry_after: int, message: str = ""):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.message = message
 
 
 class Check(enum.Enum):
@@ -114,18 +119,44 @@ def _open_new_code(*, purpose: str, target: str) -> str:
     return code
 
 
-@transaction.atomic
-def send_code(*, purpose: str, target: str, channel: str, text: str, subject: str = "") -> None:
+def send_code(
+    *,
+    purpose: str,
+    target: str,
+    channel: str,
+    text: str,
+    subject: str = "",
+    unconfirmed: bool = False,
+    account: str = "",
+) -> None:
     """Send a new code to ``target`` (a normalised phone or e-mail).
 
     ``text`` holds ``{code}`` where the digits go. Raises CodeRefused when the resend
     interval or the hourly limit forbids a new code now.
+
+    ``unconfirmed``: the number is one the person asking typed (registration, a new phone),
+    not one confirmed before, so the SMS spends the budgets against SMS pumping
+    (budgets.py), those of ``account`` too when given; a spent budget raises CodeRefused
+    with its ``message``. A refusal by the global ceiling journals the operator's alert in
+    the caller's transaction (if any): catch CodeRefused inside it and let it commit.
     """
-    body = text.format(code=_open_new_code(purpose=purpose, target=target))
-    if channel == "sms":
-        queue_sms(phone=target, text=body)
-    else:
-        queue_email(to=target, subject=subject, body=body)
+    try:
+        # One transaction for the code and its SMS; a refusal takes back the budget units.
+        with transaction.atomic():
+            body = text.format(code=_open_new_code(purpose=purpose, target=target))
+            if channel != "sms":
+                queue_email(to=target, subject=subject, body=body)
+                return
+            if unconfirmed:
+                budgets.spend(phone=target, account=account)
+            queue_sms(phone=target, text=body)
+    except budgets.BudgetExceeded as exceeded:
+        if exceeded.scope == budgets.GLOBAL:
+            with transaction.atomic():
+                budgets.alert_operator_once(exceeded)
+        raise CodeRefused(
+            f"budget:{exceeded.scope}", exceeded.retry_after, exceeded.message
+        ) from exceeded
 
 
 @transaction.atomic

@@ -100,7 +100,7 @@ def phone_in_use_text() -> str:
 @dataclass(frozen=True)
 class RegistrationStarted:
     pending: PendingRegistration
-    wait_seconds: int  # > 0 when no new code could be sent yet
+    refusal: codes.CodeRefused | None  # why no code could be sent now, if none was
 
 
 @transaction.atomic
@@ -116,36 +116,47 @@ def start_registration(*, person: PersonData, password: str, meta: RequestMeta):
         expires_at=now + REGISTRATION_TTL,
     )
     owner = selectors.phone_in_use(person.phone)
-    wait = _send_registration_code(phone=person.phone, phone_taken=owner is not None)
+    refusal = _send_registration_code(phone=person.phone, phone_taken=owner is not None)
     if owner is not None:
         record_event(action="registration.phone_in_use", meta=meta, subject=owner, success=False)
     else:
         record_event(action="registration.started", meta=meta, phone=mask_phone(person.phone))
-    return RegistrationStarted(pending=pending, wait_seconds=wait)
+    return RegistrationStarted(pending=pending, refusal=refusal)
 
 
-def _send_registration_code(*, phone: str, phone_taken: bool) -> int:
+def _send_registration_code(*, phone: str, phone_taken: bool) -> codes.CodeRefused | None:
+    """The number was typed by whoever fills the form: the SMS spends the budgets against
+    SMS pumping. A refusal is returned, not raised, so that the caller's transaction
+    commits (with the operator's alert, if the refusal gave one)."""
     text = phone_in_use_text() if phone_taken else registration_code_text()
     try:
-        codes.send_code(purpose=REGISTRATION_CODE_PURPOSE, target=phone, channel="sms", text=text)
+        codes.send_code(
+            purpose=REGISTRATION_CODE_PURPOSE,
+            target=phone,
+            channel="sms",
+            text=text,
+            unconfirmed=True,
+        )
     except codes.CodeRefused as refusal:
-        return refusal.retry_after
-    return 0
+        return refusal
+    return None
 
 
 @transaction.atomic
-def resend_registration_code(*, pending: PendingRegistration, meta: RequestMeta) -> int:
-    """A new code for a pending registration; returns the seconds to wait, 0 if sent."""
+def resend_registration_code(
+    *, pending: PendingRegistration, meta: RequestMeta
+) -> codes.CodeRefused | None:
+    """A new code for a pending registration; returns why none was sent, None if sent."""
     owner = selectors.phone_in_use(pending.phone)
-    wait = _send_registration_code(phone=pending.phone, phone_taken=owner is not None)
-    if not wait:
+    refusal = _send_registration_code(phone=pending.phone, phone_taken=owner is not None)
+    if refusal is None:
         record_event(
             action="registration.code_resent",
             meta=meta,
             subject=owner,
             phone=mask_phone(pending.phone),
         )
-    return wait
+    return refusal
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,11 @@ def in_time(seconds: int) -> str:
     return _("%(n)d мин") % {"n": (seconds + 59) // 60}
 
 
-def wait_message(seconds: int) -> str:
-    return _("Новый код можно запросить через %(when)s.") % {"when": in_time(seconds)}
+def wait_message(refusal) -> str:
+    """Why no new code went out: an SMS budget's own words, or when to ask again."""
+    return refusal.message or _("Новый код можно запросить через %(when)s.") % {
+        "when": in_time(refusal.retry_after)
+    }
 
 
 # --- Registration -----------------------------------------------------------------------
@@ -64,7 +67,7 @@ def register(request):
             meta=RequestMeta.from_request(request),
         )
         request.session[PENDING_KEY] = str(started.pending.token)
-        request.session[WAIT_KEY] = started.wait_seconds
+        request.session[WAIT_KEY] = wait_message(started.refusal) if started.refusal else ""
         return redirect("accounts:register_confirm")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -91,11 +94,10 @@ def register_confirm(request):
     if pending is None:
         return redirect("accounts:register")
     form = CodeForm(_posted(request))
-    wait = request.session.pop(WAIT_KEY, 0)
     context = {
         "form": form,
         "masked_phone": mask_phone(pending.phone),
-        "wait_message": wait_message(wait) if wait else "",
+        "wait_message": request.session.pop(WAIT_KEY, ""),
     }
     if request.method != "POST":
         return render(request, "accounts/register_confirm.html", context)
@@ -132,11 +134,11 @@ def register_resend(request):
         return redirect("accounts:register")
     if too_many_attempts(request, group="register", rate=settings.REGISTER_IP_RATE):
         return rate_limited(request)
-    wait = services.resend_registration_code(
+    refusal = services.resend_registration_code(
         pending=pending, meta=RequestMeta.from_request(request)
     )
-    if wait:
-        request.session[WAIT_KEY] = wait
+    if refusal is not None:
+        request.session[WAIT_KEY] = wait_message(refusal)
     else:
         messages.success(request, _("Мы отправили новый код. Он действует 5 минут."))
     return redirect("accounts:register_confirm")
