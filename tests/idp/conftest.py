@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from egisz.idp.accounts.models import Account, Level
+from tests.idp.oidc.logout_receiver import LogoutReceiver
 
 PASSWORD = "Zvezda#Polyarnaya7"
 
@@ -32,3 +33,12 @@ def make_account(db):
         return Account.objects.create_user(password=password, **defaults)
 
     return make
+
+
+@pytest.fixture
+def logout_receiver():
+    """A service's back-channel logout endpoint, up (``down()``/``up()`` to switch)."""
+    receiver = LogoutReceiver()
+    receiver.up()
+    yield receiver
+    receiver.down()

@@ -118,6 +118,7 @@ FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 WORKER_TASKS = [
     "egisz.common.outbox.services.deliver_due",
     "egisz.idp.accounts.services.run_registry_checks",
+    "egisz.idp.oidc.backchannel.deliver_due",
 ]
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
@@ -126,6 +127,11 @@ OIDC_ISSUER = env_str("EGISZ_IDP_ISSUER", f"http://127.0.0.1:{PORT}")
 # Key of pairwise subject identifiers; set it so that rotating the secret key does not
 # change every pairwise client's view of its citizens.
 OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
+# Back-channel logout (OpenID Connect Back-Channel Logout 1.0): how long one POST of a
+# logout token to a client may take, and for how long a client that does not answer 2xx
+# is tried again (with back-off, as the outbox) before the delivery is given up.
+BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS = env_int("EGISZ_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5)
+BACKCHANNEL_LOGOUT_RETRY_HOURS = env_int("EGISZ_BACKCHANNEL_LOGOUT_RETRY_HOURS", 24)
 # DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {

@@ -38,6 +38,7 @@ def make_client(
     pairwise: bool = False,
     algorithm: str = "RS256",
     post_logout_uris: tuple[str, ...] = (LOGOUT_URI,),
+    backchannel_logout_uri: str = "",
 ) -> NewClient:
     return create_client(
         name=name,
@@ -47,6 +48,7 @@ def make_client(
         pairwise=pairwise,
         id_token_algorithm=algorithm,
         post_logout_uris=list(post_logout_uris),
+        backchannel_logout_uri=backchannel_logout_uri,
     )
 
 
@@ -107,6 +109,17 @@ def issue_code(
     query = parse_qs(urlsplit(headers["Location"]).query)
     assert query["state"] == [state]
     return Code(query["code"][0], verifier, redirect_uri, state)
+
+
+def login_context(http, *, amr=("pwd", "sms")) -> dict:
+    """How the browser ``http`` logged in, as the authorization endpoint passes it with a
+    code: the code (and the tokens it is exchanged for) then belong to that IdP session."""
+    return {
+        "auth_time": int(time.time()) - 5,
+        "amr": list(amr),
+        "acr": ACR_STANDARD,
+        "session_key": http.session.session_key,
+    }
 
 
 def basic_auth(client_id: str, secret: str) -> str:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from egisz.idp.authn import sessions
+from egisz.idp.oidc.models import SignOutReason
 
 IDLE_KEY = "egisz_last_activity"
 STARTED_KEY = "egisz_started_at"
@@ -26,7 +27,7 @@ class SessionLifetimeMiddleware:
             expired = self._expired(request)
             if expired:
                 next_url = request.get_full_path() if request.method == "GET" else ""
-                sessions.end_current_session(request)
+                sessions.end_current_session(request, reason=SignOutReason.EXPIRED)
                 logout(request)
                 login_url = reverse(settings.LOGIN_URL)
                 if next_url:

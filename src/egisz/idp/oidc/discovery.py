@@ -71,7 +71,8 @@ def provider_metadata() -> dict:
         "ui_locales_supported": ["ru", "en"],
         "claims_locales_supported": ["ru"],
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

@@ -48,6 +48,7 @@ from egisz.common.request_meta import RequestMeta
 from egisz.common.ui.middleware import policy_allowing_redirect_to
 from egisz.idp.authn import sessions
 from egisz.idp.oidc.discovery import issuer
+from egisz.idp.oidc.models import SignOutReason
 from egisz.idp.oidc.subjects import subject_for
 
 log = logging.getLogger(__name__)
@@ -330,7 +331,9 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
             if application is not None and account is not None:
                 self._revoke_tokens(application, account)
             if session_account is not None:
-                sessions.end_current_session(request)
+                sessions.end_current_session(
+                    request, reason=SignOutReason.RP_LOGOUT, initiator=application
+                )
             if account is not None or application is not None:
                 record_event(
                     action="oidc.logout",
