@@ -118,6 +118,7 @@ FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 WORKER_TASKS = [
     "egisz.common.outbox.services.deliver_due",
     "egisz.idp.accounts.services.run_registry_checks",
+    "egisz.idp.authn.services.end_expired_sessions",
     "egisz.idp.oidc.backchannel.deliver_due",
 ]
 

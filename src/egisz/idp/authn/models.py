@@ -71,6 +71,19 @@ class AccountSession(models.Model):
 
     class Meta:
         ordering = ["-last_activity"]
+        # The worker looks for sessions that are idle or past their lifetime every round.
+        indexes = [
+            models.Index(
+                fields=["last_activity"],
+                condition=models.Q(ended_at__isnull=True),
+                name="live_session_activity",
+            ),
+            models.Index(
+                fields=["started_at"],
+                condition=models.Q(ended_at__isnull=True),
+                name="live_session_start",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.account_id}: {self.ip} ({self.started_at:%Y-%m-%d %H:%M})"

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -50,6 +50,14 @@ def touch_session(request, *, now) -> None:
     ).update(last_activity=now)
 
 
+def touch_sessions(records, *, now) -> None:
+    """A service used tokens of these sessions (a queryset): that is activity too, so the
+    session does not expire under a citizen who is busy at the service."""
+    AccountSession.objects.filter(
+        pk__in=records, ended_at__isnull=True, last_activity__lt=now - TOUCH_EVERY
+    ).update(last_activity=now)
+
+
 def idle_cutoff(now):
     return now - timedelta(minutes=settings.SESSION_IDLE_MINUTES)
 
@@ -68,6 +76,26 @@ def active_sessions(account):
         last_activity__gt=idle_cutoff(now),
         started_at__gt=lifetime_cutoff(now),
     ).order_by("-last_activity")
+
+
+def expired_sessions(now):
+    """Sessions not ended yet that are idle or past their lifetime."""
+    return AccountSession.objects.filter(ended_at__isnull=True).filter(
+        models.Q(last_activity__lte=idle_cutoff(now))
+        | models.Q(started_at__lte=lifetime_cutoff(now))
+    )
+
+
+def recently_used(request, *, now) -> bool:
+    """This browser's session was used within the idle time, here or by a service with
+    its tokens."""
+    key = request.session.session_key
+    return (
+        bool(key)
+        and AccountSession.objects.filter(
+            session_key=key, ended_at__isnull=True, last_activity__gt=idle_cutoff(now)
+        ).exists()
+    )
 
 
 def _close(record: AccountSession) -> None:

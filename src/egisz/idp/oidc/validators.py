@@ -34,6 +34,7 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 
 from egisz.common.audit.services import record_event
+from egisz.idp.authn import sessions
 from egisz.idp.authn.models import AccountSession
 from egisz.idp.oidc import access_tokens, client_auth, keys
 from egisz.idp.oidc.claims import ACR_BY_LEVEL, claims_for
@@ -307,6 +308,8 @@ class EgiszValidator(OAuth2Validator):
                 .first()
             )
             request.egisz_context = context
+            if context is not None and context.session_id is not None:
+                sessions.touch_sessions([context.session_id], now=timezone.now())
         return True
 
     # ------------------------------------------------------------------ ID token
@@ -436,7 +439,23 @@ class EgiszValidator(OAuth2Validator):
         if request.user is not None and not request.user.is_active:
             request.oauth2_error = {"error": "invalid_token"}
             return False
+        self._touch_session_of(request.access_token)
         return True
+
+    @staticmethod
+    def _touch_session_of(access_token) -> None:
+        """A service using an access token keeps the IdP session it came from alive."""
+        families = (
+            get_refresh_token_model()
+            .objects.filter(access_token=access_token, token_family__isnull=False)
+            .values("token_family")
+        )
+        sessions.touch_sessions(
+            AuthorizationContext.objects.filter(
+                token_family__in=families, session__isnull=False
+            ).values("session"),
+            now=timezone.now(),
+        )
 
     def validate_jwt_bearer_token(self, token, scopes, request):
         # Access tokens are JWTs too, so oauthlib routes them here: they are checked like
