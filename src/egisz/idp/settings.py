@@ -162,7 +162,7 @@ OAUTH2_PROVIDER = {
         "client_secret_post",
         "private_key_jwt",
     ],
-    # Post-logout URIs are matched as exact strings (egisz.idp.oidc.token_views.LogoutView).
+    # Post-logout URIs are matched as exact strings (egisz.idp.oidc.end_session.LogoutView).
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,

@@ -18,7 +18,7 @@ from egisz.common.request_meta import SYSTEM
 from egisz.idp.oidc import backchannel, consent
 from egisz.idp.oidc.models import ClientProfile, LogoutDelivery
 from tests.idp import helpers_login
-from tests.idp.helpers_login import log_in
+from tests.idp.helpers_login import is_logged_in, log_in
 from tests.idp.oidc import flow
 from tests.idp.oidc.test_client_admin import form_data, operator_client  # noqa: F401
 
@@ -254,6 +254,35 @@ def test_a_service_without_an_address_is_not_queued(browser, account):
 
 
 # --- who is told ------------------------------------------------------------------------------
+
+
+def test_a_service_asking_for_the_logout_is_not_told_but_the_others_of_the_session_are(
+    browser, rp, account, logout_receiver
+):
+    other = flow.make_client(
+        name="Другой сервис",
+        redirect_uri="https://other.example/cb",
+        backchannel_logout_uri=logout_receiver.uri,
+    )
+    tokens = login_at(browser, rp, account)
+    other_tokens = flow.tokens_for(
+        browser,
+        other,
+        account,
+        auth_context=flow.login_context(browser),
+        redirect_uri="https://other.example/cb",
+    )
+    # The ID token by POST (RP-Initiated Logout §2), a live one of this session: no question.
+    response = browser.post(
+        "/oidc/logout/",
+        {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": flow.LOGOUT_URI},
+    )
+    assert response.status_code == 302 and response["Location"] == flow.LOGOUT_URI
+    assert not is_logged_in(browser)
+    backchannel.deliver_due()
+    [token] = logout_receiver.tokens
+    claims = verify_logout_token(browser, token, other)
+    assert claims["sid"] == id_claims(browser, other_tokens)["sid"]
 
 
 def test_only_the_services_of_the_ended_session_are_told(
