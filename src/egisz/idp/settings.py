@@ -133,6 +133,11 @@ OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
 # is tried again (with back-off, as the outbox) before the delivery is given up.
 BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS = env_int("EGISZ_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5)
 BACKCHANNEL_LOGOUT_RETRY_HOURS = env_int("EGISZ_BACKCHANNEL_LOGOUT_RETRY_HOURS", 24)
+# The demo's cabinet client (egisz.idp.oidc.demo) is registered for the cabinet's address:
+# EGISZ_CABINET_URL, or 127.0.0.1 on EGISZ_CABINET_PORT, as the cabinet itself reads them.
+DEMO_CABINET_URL = env_str(
+    "EGISZ_CABINET_URL", f"http://127.0.0.1:{env_int('EGISZ_CABINET_PORT', 8001)}"
+).rstrip("/")
 # DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
