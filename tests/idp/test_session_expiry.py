@@ -29,11 +29,6 @@ def account(make_account):
 
 
 @pytest.fixture
-def rp(logout_receiver):
-    return flow.make_client(backchannel_logout_uri=logout_receiver.uri)
-
-
-@pytest.fixture
 def clock():
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
@@ -43,7 +38,7 @@ def clock():
 def logged_in(client, account, password, rp, clock):
     """A citizen logged in at the IdP and, through it, at the service."""
     log_in(client, account, password)
-    return flow.tokens_for(client, rp, account, auth_context=flow.login_context(client))
+    return flow.tokens_in_session(client, rp, account)
 
 
 def told_the_session_ended(receiver, client, tokens) -> bool:

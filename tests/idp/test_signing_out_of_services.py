@@ -33,17 +33,12 @@ def account(make_account):
 
 
 @pytest.fixture
-def rp(logout_receiver):
-    return flow.make_client(backchannel_logout_uri=logout_receiver.uri)
-
-
-@pytest.fixture
 def intruder(account, password, rp):
     """Someone who learnt the password logged in to the service once, in a browser of
     their own, and keeps the tokens it got."""
     http = browser(ip="198.51.100.66")
     log_in(http, account, password)
-    tokens = flow.tokens_for(http, rp, account, auth_context=flow.login_context(http))
+    tokens = flow.tokens_in_session(http, rp, account)
     return http, tokens
 
 
@@ -96,7 +91,7 @@ def test_password_change_shuts_out_every_service_and_keeps_this_browser_logged_i
 ):
     http, tokens = intruder
     log_in(client, account, password)
-    own = flow.tokens_for(client, rp, account, auth_context=flow.login_context(client))
+    own = flow.tokens_in_session(client, rp, account)
     response = client.post(
         "/settings/password/",
         {"old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
@@ -158,7 +153,7 @@ def test_ending_one_session_takes_only_what_that_session_issued(
 ):
     http, tokens = intruder
     log_in(client, account, password)
-    own = flow.tokens_for(client, rp, account, auth_context=flow.login_context(client))
+    own = flow.tokens_in_session(client, rp, account)
     record = AccountSession.objects.get(session_key=http.session.session_key)
     response = client.post(reverse("security:session_end", args=[record.pk]))
     assert response.status_code == 302

@@ -165,6 +165,11 @@ def tokens_for(http, rp: NewClient, account, **code_options) -> dict:
     return response.json()
 
 
+def tokens_in_session(http, rp: NewClient, account, **code_options) -> dict:
+    """Log ``account`` in at ``rp`` from the IdP session of the browser ``http``."""
+    return tokens_for(http, rp, account, auth_context=login_context(http), **code_options)
+
+
 def introspect(http, rp: NewClient, token: str, **extra):
     return http.post(
         "/oidc/introspect/",

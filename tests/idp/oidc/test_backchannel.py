@@ -39,14 +39,15 @@ def browser(client, account, password):
     return client
 
 
-@pytest.fixture
-def rp(logout_receiver):
-    return flow.make_client(backchannel_logout_uri=logout_receiver.uri)
+OTHER_CALLBACK = "https://other.example/cb"
 
 
-def login_at(http, rp, account) -> dict:
-    """The service's tokens from a login in the IdP session of ``http``."""
-    return flow.tokens_for(http, rp, account, auth_context=flow.login_context(http))
+def other_service(backchannel_logout_uri: str = ""):
+    return flow.make_client(
+        name="Другой сервис",
+        redirect_uri=OTHER_CALLBACK,
+        backchannel_logout_uri=backchannel_logout_uri,
+    )
 
 
 def id_claims(http, tokens: dict) -> dict:
@@ -127,27 +128,21 @@ def test_id_tokens_carry_a_sid_of_the_session_own_to_each_service(
     browser, rp, account, password, settings
 ):
     settings.OTP_RESEND_SECONDS = 0
-    first = login_at(browser, rp, account)
+    first = flow.tokens_in_session(browser, rp, account)
     sid = id_claims(browser, first)["sid"]
     # The same IdP session: the same sid, after a refresh and at a second login too.
     refreshed = flow.refresh(browser, rp, first["refresh_token"]).json()
     assert id_claims(browser, refreshed)["sid"] == sid
-    assert id_claims(browser, login_at(browser, rp, account))["sid"] == sid
+    assert id_claims(browser, flow.tokens_in_session(browser, rp, account))["sid"] == sid
     # Not the session cookie, and not shared with another service.
     assert browser.session.session_key not in sid
-    other = flow.make_client(name="Другой сервис", redirect_uri="https://other.example/cb")
-    other_tokens = flow.tokens_for(
-        browser,
-        other,
-        account,
-        auth_context=flow.login_context(browser),
-        redirect_uri="https://other.example/cb",
-    )
+    other = other_service()
+    other_tokens = flow.tokens_in_session(browser, other, account, redirect_uri=OTHER_CALLBACK)
     assert id_claims(browser, other_tokens)["sid"] != sid
     # Another browser, another session.
     second = helpers_login.browser()
     log_in(second, account, password)
-    assert id_claims(second, login_at(second, rp, account))["sid"] != sid
+    assert id_claims(second, flow.tokens_in_session(second, rp, account))["sid"] != sid
 
 
 def test_a_code_not_issued_in_a_session_gives_no_sid(client, rp, account):
@@ -160,7 +155,7 @@ def test_a_code_not_issued_in_a_session_gives_no_sid(client, rp, account):
 def test_logging_out_sends_the_service_a_signed_logout_token_by_the_worker(
     browser, rp, account, logout_receiver
 ):
-    tokens = login_at(browser, rp, account)
+    tokens = flow.tokens_in_session(browser, rp, account)
     assert browser.post("/logout/").status_code == 302
     # Nothing was sent while the citizen waited: the worker sends it.
     assert logout_receiver.requests == []
@@ -182,7 +177,7 @@ def test_a_service_that_is_down_gets_the_token_once_it_is_up_again(
 ):
     base = settings.OUTBOX_RETRY_BASE_SECONDS
     with time_machine.travel(START, tick=False) as clock:
-        login_at(browser, rp, account)
+        flow.tokens_in_session(browser, rp, account)
         logout_receiver.down()
         browser.post("/logout/")
         assert backchannel.deliver_due() == 1
@@ -207,7 +202,7 @@ def test_a_service_that_is_down_gets_the_token_once_it_is_up_again(
 
 def test_an_error_answer_is_retried_too(browser, rp, account, logout_receiver, settings):
     with time_machine.travel(START, tick=False) as clock:
-        login_at(browser, rp, account)
+        flow.tokens_in_session(browser, rp, account)
         browser.post("/logout/")
         logout_receiver.status = 500
         backchannel.deliver_due()
@@ -227,7 +222,7 @@ def test_delivery_is_given_up_after_the_retry_period_and_journalled(
     settings.BACKCHANNEL_LOGOUT_RETRY_HOURS = 1
     logout_receiver.down()
     with time_machine.travel(START, tick=False) as clock:
-        login_at(browser, rp, account)
+        flow.tokens_in_session(browser, rp, account)
         browser.post("/logout/")
         for _minute in range(120):
             backchannel.deliver_due()
@@ -240,7 +235,7 @@ def test_delivery_is_given_up_after_the_retry_period_and_journalled(
 
 
 def test_the_worker_runs_the_delivery(browser, rp, account, logout_receiver, settings):
-    login_at(browser, rp, account)
+    flow.tokens_in_session(browser, rp, account)
     browser.post("/logout/")
     call_command("worker", "--once")
     assert len(logout_receiver.tokens) == 1
@@ -248,7 +243,7 @@ def test_the_worker_runs_the_delivery(browser, rp, account, logout_receiver, set
 
 def test_a_service_without_an_address_is_not_queued(browser, account):
     plain = flow.make_client()
-    login_at(browser, plain, account)
+    flow.tokens_in_session(browser, plain, account)
     browser.post("/logout/")
     assert not LogoutDelivery.objects.exists()
 
@@ -259,19 +254,9 @@ def test_a_service_without_an_address_is_not_queued(browser, account):
 def test_a_service_asking_for_the_logout_is_not_told_but_the_others_of_the_session_are(
     browser, rp, account, logout_receiver
 ):
-    other = flow.make_client(
-        name="Другой сервис",
-        redirect_uri="https://other.example/cb",
-        backchannel_logout_uri=logout_receiver.uri,
-    )
-    tokens = login_at(browser, rp, account)
-    other_tokens = flow.tokens_for(
-        browser,
-        other,
-        account,
-        auth_context=flow.login_context(browser),
-        redirect_uri="https://other.example/cb",
-    )
+    other = other_service(logout_receiver.uri)
+    tokens = flow.tokens_in_session(browser, rp, account)
+    other_tokens = flow.tokens_in_session(browser, other, account, redirect_uri=OTHER_CALLBACK)
     # The ID token by POST (RP-Initiated Logout §2), a live one of this session: no question.
     response = browser.post(
         "/oidc/logout/",
@@ -291,8 +276,8 @@ def test_only_the_services_of_the_ended_session_are_told(
     settings.OTP_RESEND_SECONDS = 0
     second = helpers_login.browser()
     log_in(second, account, password)
-    kept = login_at(second, rp, account)
-    ended = login_at(browser, rp, account)
+    kept = flow.tokens_in_session(second, rp, account)
+    ended = flow.tokens_in_session(browser, rp, account)
     browser.post("/logout/")
     backchannel.deliver_due()
     [token] = logout_receiver.tokens
@@ -303,7 +288,7 @@ def test_only_the_services_of_the_ended_session_are_told(
 def test_withdrawing_consent_tells_the_service_every_session_ended(
     browser, rp, account, logout_receiver
 ):
-    login_at(browser, rp, account)
+    flow.tokens_in_session(browser, rp, account)
     record = consent.give_consent(
         account=account, application=rp.application, scopes=["openid"], meta=SYSTEM
     )
@@ -319,7 +304,7 @@ def test_withdrawing_consent_tells_the_service_every_session_ended(
 def test_the_operator_console_lists_deliveries_read_only(
     client, make_account, browser, rp, account, logout_receiver
 ):
-    login_at(browser, rp, account)
+    flow.tokens_in_session(browser, rp, account)
     browser.post("/logout/")
     logout_receiver.status = 503
     backchannel.deliver_due()

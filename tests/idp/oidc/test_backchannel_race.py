@@ -1,7 +1,6 @@
 """Back-channel logout delivery under several workers, on PostgreSQL: every logout token
 is sent once, and no row lock (nor any transaction) is held while a service is called."""
 
-import threading
 from collections import Counter
 
 import pytest
@@ -10,6 +9,7 @@ from joserfc import jwt
 
 from egisz.idp.oidc import backchannel, keys
 from egisz.idp.oidc.models import LogoutDelivery, SignOutReason
+from tests.cabinet.concurrency import race
 from tests.idp.oidc import flow
 
 pytestmark = [
@@ -40,25 +40,8 @@ def subjects(receiver) -> Counter:
 def test_concurrent_workers_send_each_logout_token_once(make_account, rp, logout_receiver):
     citizens = [make_account(phone=f"+79165550{n:03d}") for n in range(CITIZENS)]
     queue_for(citizens, rp)
-    start = threading.Barrier(WORKERS)
-    errors = []
-
-    def worker():
-        try:
-            start.wait()
-            backchannel.deliver_due(limit=CITIZENS * 2)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    results = race(*[lambda: backchannel.deliver_due(limit=CITIZENS * 2)] * WORKERS)
+    assert sum(results) == CITIZENS
     sent = subjects(logout_receiver)
     assert set(sent) == {str(account.sub) for account in citizens}
     assert max(sent.values()) == 1

@@ -38,7 +38,7 @@ def browser(client, account, password):
 @pytest.fixture
 def tokens(client, rp, account):
     """The service's tokens from a login in this browser's IdP session (if it has one)."""
-    return flow.tokens_for(client, rp, account, auth_context=flow.login_context(client))
+    return flow.tokens_in_session(client, rp, account)
 
 
 def logout(http, **params):
@@ -247,11 +247,11 @@ def test_an_expired_hint_is_accepted_but_never_ends_a_newer_login(
     settings.OTP_RESEND_SECONDS = 0
     with time_machine.travel("2026-06-01 09:00Z", tick=False) as clock:
         log_in(client, account, password)
-        old = flow.tokens_for(client, rp, account, auth_context=flow.login_context(client))
+        old = flow.tokens_in_session(client, rp, account)
         clock.shift(48 * 3600)
         browser = helpers_login.browser()
         log_in(browser, account, password)
-        new = flow.tokens_for(browser, rp, account, auth_context=flow.login_context(browser))
+        new = flow.tokens_in_session(browser, rp, account)
         page = logout(
             browser, id_token_hint=old["id_token"], post_logout_redirect_uri=flow.LOGOUT_URI
         )

@@ -76,14 +76,8 @@ class ClientAdmin(ApplicationAdmin):
         super().delete_model(request, obj)
 
 
-@admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
-    """Consents are given and withdrawn by citizens only: read-only here."""
-
-    list_display = ("given_at", "account", "application", "scopes", "withdrawn_at")
-    list_filter = ("application",)
-    search_fields = ("application__name", "application__client_id")
-    raw_id_fields = ("account",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the system writes: listed and opened, never added, edited or deleted."""
 
     def has_add_permission(self, request):
         return False
@@ -95,8 +89,18 @@ class ConsentAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    """Consents are given and withdrawn by citizens only: read-only here."""
+
+    list_display = ("given_at", "account", "application", "scopes", "withdrawn_at")
+    list_filter = ("application",)
+    search_fields = ("application__name", "application__client_id")
+    raw_id_fields = ("account",)
+
+
 @admin.register(LogoutDelivery)
-class LogoutDeliveryAdmin(admin.ModelAdmin):
+class LogoutDeliveryAdmin(ReadOnlyAdmin):
     """Logout tokens sent to services (back-channel logout): written by events, delivered
     by the worker; read-only here, so a failed delivery can be found and its error read."""
 
@@ -117,12 +121,3 @@ class LogoutDeliveryAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
