@@ -3,6 +3,8 @@ import datetime
 import pytest
 
 from egisz.idp.accounts.models import Account, Level
+from tests.idp.oidc import flow
+from tests.idp.oidc.logout_receiver import LogoutReceiver
 
 PASSWORD = "Zvezda#Polyarnaya7"
 
@@ -32,3 +34,19 @@ def make_account(db):
         return Account.objects.create_user(password=password, **defaults)
 
     return make
+
+
+@pytest.fixture
+def logout_receiver():
+    """A service's back-channel logout endpoint, up (``down()``/``up()`` to switch)."""
+    receiver = LogoutReceiver()
+    receiver.up()
+    yield receiver
+    receiver.down()
+
+
+@pytest.fixture
+def rp(logout_receiver):
+    """A service with ``logout_receiver`` as its back-channel logout address (test modules
+    that need another kind of service define their own ``rp``)."""
+    return flow.make_client(backchannel_logout_uri=logout_receiver.uri)

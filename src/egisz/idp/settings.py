@@ -120,6 +120,8 @@ WORKER_TASKS = [
     "egisz.idp.accounts.services.run_registry_checks",
     # Counters of SMS budgets whose period is over.
     "egisz.common.codes.budgets.purge_spent_counters",
+    "egisz.idp.authn.services.end_expired_sessions",
+    "egisz.idp.oidc.backchannel.deliver_due",
 ]
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
@@ -128,6 +130,16 @@ OIDC_ISSUER = env_str("EGISZ_IDP_ISSUER", f"http://127.0.0.1:{PORT}")
 # Key of pairwise subject identifiers; set it so that rotating the secret key does not
 # change every pairwise client's view of its citizens.
 OIDC_PAIRWISE_SECRET = env_str("EGISZ_OIDC_PAIRWISE_SECRET")
+# Back-channel logout (OpenID Connect Back-Channel Logout 1.0): how long one POST of a
+# logout token to a client may take, and for how long a client that does not answer 2xx
+# is tried again (with back-off, as the outbox) before the delivery is given up.
+BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS = env_int("EGISZ_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5)
+BACKCHANNEL_LOGOUT_RETRY_HOURS = env_int("EGISZ_BACKCHANNEL_LOGOUT_RETRY_HOURS", 24)
+# The demo's cabinet client (egisz.idp.oidc.demo) is registered for the cabinet's address:
+# EGISZ_CABINET_URL, or 127.0.0.1 on EGISZ_CABINET_PORT, as the cabinet itself reads them.
+DEMO_CABINET_URL = env_str(
+    "EGISZ_CABINET_URL", f"http://127.0.0.1:{env_int('EGISZ_CABINET_PORT', 8001)}"
+).rstrip("/")
 # DOT's own models are used as they are (policy lives in egisz.idp.oidc's side tables).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
@@ -160,7 +172,7 @@ OAUTH2_PROVIDER = {
         "client_secret_post",
         "private_key_jwt",
     ],
-    # Post-logout URIs are matched as exact strings (egisz.idp.oidc.token_views.LogoutView).
+    # Post-logout URIs are matched as exact strings (egisz.idp.oidc.end_session.LogoutView).
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,

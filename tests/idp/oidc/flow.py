@@ -40,6 +40,7 @@ def make_client(
     algorithm: str = "RS256",
     post_logout_uris: tuple[str, ...] = (LOGOUT_URI,),
     always_refresh_tokens: bool = True,
+    backchannel_logout_uri: str = "",
 ) -> NewClient:
     """A registered client. It gets a refresh token at every login unless told otherwise
     (the tests of offline_access itself), so that tests of refresh tokens need not ask
@@ -53,6 +54,7 @@ def make_client(
         always_refresh_tokens=always_refresh_tokens,
         id_token_algorithm=algorithm,
         post_logout_uris=list(post_logout_uris),
+        backchannel_logout_uri=backchannel_logout_uri,
     )
 
 
@@ -128,6 +130,17 @@ def issue_code(
     return Code(query["code"][0], verifier, redirect_uri, state)
 
 
+def login_context(http, *, amr=("pwd", "sms")) -> dict:
+    """How the browser ``http`` logged in, as the authorization endpoint passes it with a
+    code: the code (and the tokens it is exchanged for) then belong to that IdP session."""
+    return {
+        "auth_time": int(time.time()) - 5,
+        "amr": list(amr),
+        "acr": ACR_STANDARD,
+        "session_key": http.session.session_key,
+    }
+
+
 def basic_auth(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
@@ -179,6 +192,11 @@ def tokens_for(http, rp: NewClient, account, **code_options) -> dict:
     response = exchange(http, rp, issue_code(rp, account, **code_options), auth=auth)
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def tokens_in_session(http, rp: NewClient, account, **code_options) -> dict:
+    """Log ``account`` in at ``rp`` from the IdP session of the browser ``http``."""
+    return tokens_for(http, rp, account, auth_context=login_context(http), **code_options)
 
 
 def introspect(http, rp: NewClient, token: str, **extra):

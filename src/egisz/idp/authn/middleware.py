@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from egisz.idp.authn import sessions
+from egisz.idp.authn import services, sessions
 
 IDLE_KEY = "egisz_last_activity"
 STARTED_KEY = "egisz_started_at"
@@ -26,7 +26,7 @@ class SessionLifetimeMiddleware:
             expired = self._expired(request)
             if expired:
                 next_url = request.get_full_path() if request.method == "GET" else ""
-                sessions.end_current_session(request)
+                services.expire_current_session(request)
                 logout(request)
                 login_url = reverse(settings.LOGIN_URL)
                 if next_url:
@@ -43,9 +43,13 @@ class SessionLifetimeMiddleware:
         session = request.session
         last = _parse(session.get(IDLE_KEY))
         started = _parse(session.get(STARTED_KEY))
-        if last and now - last > timedelta(minutes=settings.SESSION_IDLE_MINUTES):
+        if started and now - started > timedelta(hours=settings.SESSION_MAX_HOURS):
             return True
-        return bool(started and now - started > timedelta(hours=settings.SESSION_MAX_HOURS))
+        if last and now - last > timedelta(minutes=settings.SESSION_IDLE_MINUTES):
+            # Idle in this browser, but a service may have used the session's tokens in
+            # the meantime (the expiry sweep counts that as activity too).
+            return not sessions.recently_used(request, now=now)
+        return False
 
     @staticmethod
     def _touch(request) -> None:

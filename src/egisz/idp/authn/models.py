@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -39,6 +41,10 @@ class LoginAttempt(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.result}"
 
 
+def new_sid_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class AccountSession(models.Model):
     """A logged-in browser session, listed in «Управление сеансами»."""
 
@@ -52,9 +58,32 @@ class AccountSession(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     last_activity = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The services this session logged in to know it by a `sid` of their own, derived
+    # from this random key (egisz.idp.oidc.subjects.sid_for): stable for the session,
+    # unrelated to the session cookie, and different at each service.
+    sid_key = models.CharField(
+        _("ключ идентификаторов сеанса для сервисов"),
+        max_length=64,
+        unique=True,
+        default=new_sid_key,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-last_activity"]
+        # The worker looks for sessions that are idle or past their lifetime every round.
+        indexes = [
+            models.Index(
+                fields=["last_activity"],
+                condition=models.Q(ended_at__isnull=True),
+                name="live_session_activity",
+            ),
+            models.Index(
+                fields=["started_at"],
+                condition=models.Q(ended_at__isnull=True),
+                name="live_session_start",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.account_id}: {self.ip} ({self.started_at:%Y-%m-%d %H:%M})"

@@ -10,6 +10,8 @@ from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.authn import sessions
+from egisz.idp.oidc import signout
+from egisz.idp.oidc.models import SignOutReason
 
 
 class SetPasswordForm(forms.Form):
@@ -68,9 +70,16 @@ class ChangePasswordForm(SetPasswordForm):
 
 @transaction.atomic
 def set_new_password(
-    *, account, new_password: str, meta: RequestMeta, action: str, keep_session_key: str | None
+    *,
+    account,
+    new_password: str,
+    meta: RequestMeta,
+    action: str,
+    keep_session_key: str | None,
+    reason: SignOutReason = SignOutReason.PASSWORD_CHANGED,
 ) -> None:
-    """Store the new hash, end every other session, tell the owner, journal it."""
+    """Store the new hash, end every other session, sign the account out of every service
+    (whoever knew the old password may hold their tokens), tell the owner, journal it."""
     account.set_password(new_password)
     account.must_change_password = False
     account.failed_logins = 0
@@ -80,6 +89,7 @@ def set_new_password(
     )
     ended = sessions.end_all_sessions(account, except_key=keep_session_key)
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
+    signout.account_signed_out(account, reason=reason, meta=meta, actor=account)
     text = _(
         "Госуслуги: пароль вашей учётной записи изменён. Если это сделали не вы, "
         "срочно восстановите доступ и обратитесь в службу поддержки."

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
-from egisz.common.request_meta import RequestMeta
+from egisz.common.request_meta import SYSTEM, RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import totp
+from egisz.idp.authn import sessions, totp
 from egisz.idp.authn.identify import find_account, normalized_key
-from egisz.idp.authn.models import KnownBrowser, LoginAttempt, Method
+from egisz.idp.authn.models import AccountSession, KnownBrowser, LoginAttempt, Method
+from egisz.idp.oidc.models import SignOutReason
 
 LOGIN_CODE_PURPOSE = "login"
 LOGIN_SMS_TEXT = "Код для входа на Госуслуги: {code}. Никому не сообщайте его."
@@ -249,3 +250,45 @@ def _journal(account: Account, meta: RequestMeta, method: str, result: str) -> N
     LoginAttempt.objects.create(
         account=account, ip=meta.ip, user_agent=meta.user_agent, method=method, result=result
     )
+
+
+# --- session expiry -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def expire_current_session(request) -> None:
+    """This browser's session is idle or past its lifetime (the caller logs it out)."""
+    record = sessions.end_current_session(request, reason=SignOutReason.EXPIRED)
+    if record is not None:
+        record_event(
+            action="session.expired",
+            meta=RequestMeta.from_request(request),
+            subject=record.account_id,
+            session=record.pk,
+        )
+
+
+@transaction.atomic
+def expire_session(record: AccountSession, *, meta: RequestMeta = SYSTEM) -> None:
+    sessions.end_session(record, reason=SignOutReason.EXPIRED, meta=meta)
+    record_event(action="session.expired", meta=meta, subject=record.account_id, session=record.pk)
+
+
+def end_expired_sessions(limit: int = 100) -> int:
+    """Worker task: end up to ``limit`` sessions that are idle or past their lifetime
+    though no browser came back to find out, so that the services they logged in to are
+    told and their tokens revoked. Returns how many were ended."""
+    ended = 0
+    while ended < limit:
+        with transaction.atomic():
+            record = (
+                sessions.expired_sessions(timezone.now())
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .first()
+            )
+            if record is None:
+                break
+            expire_session(record)
+        ended += 1
+    return ended

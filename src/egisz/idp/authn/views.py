@@ -23,6 +23,7 @@ from egisz.idp.authn.middleware import mark_session_start
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Factor, Outcome
 from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.oidc.models import SignOutReason
 
 DEVICE_COOKIE = "egisz_idp_device"
 RESUME_KEY = "egisz_resume_after_login"
@@ -150,7 +151,7 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
     if request.user.is_authenticated:
         # A fresh login over a live session (prompt=login, max_age): the old session's
         # record ends and the new login gets a key of its own.
-        sessions.end_current_session(request)
+        sessions.end_current_session(request, reason=SignOutReason.NEW_LOGIN)
         request.session.cycle_key()
     login(request, account, backend="django.contrib.auth.backends.ModelBackend")
     mark_session_start(request)
@@ -201,7 +202,7 @@ def switch_factor(request, factor: str):
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        sessions.end_current_session(request)
+        sessions.end_current_session(request, reason=SignOutReason.LOGOUT)
     logout(request)
     return redirect("authn:login")
 

@@ -9,7 +9,8 @@ from oauth2_provider.admin import ApplicationAdmin
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.oidc.claims import SCOPES
-from egisz.idp.oidc.models import ClientProfile, Consent
+from egisz.idp.oidc.models import ClientProfile, Consent, LogoutDelivery
+from egisz.idp.oidc.services import ClientError, validate_backchannel_logout_uri
 
 
 class ClientProfileForm(forms.ModelForm):
@@ -20,6 +21,7 @@ class ClientProfileForm(forms.ModelForm):
             "pairwise_subject",
             "always_refresh_tokens",
             "id_token_algorithm",
+            "backchannel_logout_uri",
             "description",
         ]
 
@@ -33,6 +35,15 @@ class ClientProfileForm(forms.ModelForm):
         if "openid" not in scopes:
             scopes.insert(0, "openid")
         return " ".join(dict.fromkeys(scopes))
+
+    def clean_backchannel_logout_uri(self):
+        uri = self.cleaned_data["backchannel_logout_uri"].strip()
+        if uri:
+            try:
+                validate_backchannel_logout_uri(uri)
+            except ClientError as error:
+                raise forms.ValidationError(error.message) from error
+        return uri
 
 
 class ClientProfileInline(admin.StackedInline):
@@ -66,14 +77,8 @@ class ClientAdmin(ApplicationAdmin):
         super().delete_model(request, obj)
 
 
-@admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
-    """Consents are given and withdrawn by citizens only: read-only here."""
-
-    list_display = ("given_at", "account", "application", "scopes", "withdrawn_at")
-    list_filter = ("application",)
-    search_fields = ("application__name", "application__client_id")
-    raw_id_fields = ("account",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the system writes: listed and opened, never added, edited or deleted."""
 
     def has_add_permission(self, request):
         return False
@@ -83,3 +88,37 @@ class ConsentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    """Consents are given and withdrawn by citizens only: read-only here."""
+
+    list_display = ("given_at", "account", "application", "scopes", "withdrawn_at")
+    list_filter = ("application",)
+    search_fields = ("application__name", "application__client_id")
+    raw_id_fields = ("account",)
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(ReadOnlyAdmin):
+    """Logout tokens sent to services (back-channel logout): written by events, delivered
+    by the worker; read-only here, so a failed delivery can be found and its error read."""
+
+    list_display = ("created_at", "application", "reason", "status", "attempts", "finished_at")
+    list_filter = ("status", "reason", "application")
+    list_select_related = ("application",)
+    raw_id_fields = ("account",)
+    readonly_fields = (
+        "application",
+        "account",
+        "sub",
+        "sid",
+        "reason",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "finished_at",
+    )

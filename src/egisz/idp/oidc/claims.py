@@ -38,6 +38,7 @@ ID_TOKEN_CLAIMS = (
     "azp",
     "at_hash",
     "jti",
+    "sid",
 )
 
 

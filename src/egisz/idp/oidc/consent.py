@@ -17,18 +17,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_grant_model,
-    get_id_token_model,
-    get_refresh_token_model,
-)
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
+from egisz.idp.oidc import signout
 from egisz.idp.oidc.claims import SCOPES, consent_lines
-from egisz.idp.oidc.models import Consent
+from egisz.idp.oidc.models import Consent, SignOutReason
 
 
 def _ordered(scopes: Iterable[str]) -> list[str]:
@@ -169,28 +164,16 @@ class Withdrawal:
 def withdraw_consent(*, account, application, meta: RequestMeta) -> Withdrawal:
     """End the citizen's consent to ``application``: every consent row to it is marked
     withdrawn, its tokens for this citizen are revoked and its unused codes deleted at
-    once (access, refresh and ID tokens), the journal records it and the owner is told by
-    SMS (and e-mail)."""
+    once (access, refresh and ID tokens), the service is sent a back-channel logout
+    token, the journal records it and the owner is told by SMS (and e-mail)."""
     now = timezone.now()
     consents = Consent.objects.filter(
         account=account, application=application, withdrawn_at__isnull=True
     ).update(withdrawn_at=now)
-    refresh_tokens = list(
-        get_refresh_token_model().objects.filter(
-            user=account, application=application, revoked__isnull=True
-        )
-    )
-    for token in refresh_tokens:
-        token.revoke()  # DOT's own revocation: marks it revoked, deletes its access token
-    access_token_model, grant_model = get_access_token_model(), get_grant_model()
-    _total, deleted = access_token_model.objects.filter(
-        user=account, application=application
-    ).delete()
-    access_tokens = deleted.get(access_token_model._meta.label, 0)
     # The ID tokens go too: a withdrawn service's id_token_hint no longer names a login.
-    get_id_token_model().objects.filter(user=account, application=application).delete()
-    _total, deleted = grant_model.objects.filter(user=account, application=application).delete()
-    codes = deleted.get(grant_model._meta.label, 0)
+    revoked, told = signout.client_signed_out(
+        account, application, reason=SignOutReason.CONSENT_WITHDRAWN
+    )
     record_event(
         action="oidc.consent_withdrawn",
         meta=meta,
@@ -199,9 +182,11 @@ def withdraw_consent(*, account, application, meta: RequestMeta) -> Withdrawal:
         client_id=application.client_id,
         client=application.name,
         consents=consents,
-        refresh_tokens_revoked=len(refresh_tokens),
-        access_tokens_deleted=access_tokens,
-        codes_deleted=codes,
+        refresh_tokens_revoked=revoked.refresh_tokens,
+        access_tokens_deleted=revoked.access_tokens,
+        id_tokens_deleted=revoked.id_tokens,
+        codes_deleted=revoked.codes,
+        notified=told,
     )
     notify_owner(
         account,
@@ -213,4 +198,4 @@ def withdraw_consent(*, account, application, meta: RequestMeta) -> Withdrawal:
         )
         % {"name": application.name},
     )
-    return Withdrawal(consents, access_tokens, len(refresh_tokens), codes)
+    return Withdrawal(consents, revoked.access_tokens, revoked.refresh_tokens, revoked.codes)

@@ -79,7 +79,8 @@ def provider_metadata() -> dict:
         "op_tos_uri": endpoint_url("accounts:terms"),
         "op_policy_uri": endpoint_url("accounts:terms") + "#consent",
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

@@ -90,6 +90,13 @@ def _create_first(algorithm: str) -> SigningKey:
         return record
 
 
+def client_algorithm(application) -> str:
+    """The algorithm ``application`` gets its ID tokens (and logout tokens) signed with."""
+    profile = getattr(application, "profile", None)
+    algorithm = profile.id_token_algorithm if profile else SigningKey.Algorithm.RS256
+    return algorithm if algorithm in SigningKey.Algorithm.values else SigningKey.Algorithm.RS256
+
+
 def published_records():
     cutoff = timezone.now() - publication_period()
     return SigningKey.objects.filter(Q(retired_at__isnull=True) | Q(retired_at__gt=cutoff))

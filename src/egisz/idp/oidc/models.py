@@ -92,6 +92,17 @@ class ClientProfile(models.Model):
             "только если сервис запросил область offline_access и гражданин согласился."
         ),
     )
+    # OpenID Connect Back-Channel Logout 1.0: where the provider POSTs a logout token when
+    # a citizen's session with this client ends (empty: the client is not told).
+    backchannel_logout_uri = models.CharField(
+        _("адрес для уведомлений о выходе (back-channel logout)"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Сюда Госуслуги отправят токен выхода, когда сеанс гражданина завершится, "
+            "например https://partner.example/backchannel-logout"
+        ),
+    )
 
     class Meta:
         verbose_name = _("настройки клиента")
@@ -158,6 +169,16 @@ class AuthorizationContext(models.Model):
         blank=True,
         related_name="+",
     )
+    # The IdP session the code was issued in: its `sid` goes into the ID tokens, and when
+    # it ends the client is told (back-channel logout) and these tokens are revoked.
+    session = models.ForeignKey(
+        "authn.AccountSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authorization_contexts",
+        verbose_name=_("сеанс"),
+    )
 
     def __str__(self):
         return f"{self.application_id}/{self.account_id} at {self.auth_time:%Y-%m-%d %H:%M}"
@@ -180,3 +201,71 @@ class UsedClientAssertion(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.jti_hash[:12]}…"
+
+
+class SignOutReason(models.TextChoices):
+    """Why a citizen's sessions with services end (back-channel logout, revocation)."""
+
+    LOGOUT = "logout", _("выход на Госуслугах")
+    RP_LOGOUT = "rp_logout", _("выход по запросу сервиса")
+    SESSION_ENDED = "session_ended", _("сеанс завершён владельцем")
+    EXPIRED = "expired", _("сеанс истёк")
+    NEW_LOGIN = "new_login", _("новый вход в том же браузере")
+    OTHER_SESSIONS_ENDED = "other_sessions_ended", _("завершены все сеансы, кроме текущего")
+    PASSWORD_CHANGED = "password_changed", _("пароль изменён")
+    PASSWORD_RECOVERED = "password_recovered", _("пароль восстановлен")
+    ACCOUNT_BLOCKED = "account_blocked", _("учётная запись заблокирована")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("согласие отозвано")
+
+
+class LogoutDelivery(models.Model):
+    """One logout token to POST to one client's back-channel logout address (OpenID
+    Connect Back-Channel Logout 1.0). The row is written in the transaction of the event
+    that ends the citizen's sessions; the worker signs and sends the token, retrying with
+    back-off until the client answers 2xx or the retry period is over."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("ожидает отправки")
+        DELIVERED = "delivered", _("доставлено")
+        FAILED = "failed", _("не доставлено")
+
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="logout_deliveries",
+        verbose_name=_("сервис"),
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="logout_deliveries",
+        verbose_name=_("гражданин"),
+    )
+    # The claims that name what ended, fixed when the event happened: `sub` as this client
+    # knows the citizen, and `sid` when one session ended (empty: every session of `sub`).
+    sub = models.CharField(_("идентификатор гражданина у сервиса (sub)"), max_length=255)
+    sid = models.CharField(_("идентификатор сеанса у сервиса (sid)"), max_length=64, blank=True)
+    reason = models.CharField(_("причина"), max_length=32, choices=SignOutReason.choices)
+    status = models.CharField(
+        _("состояние"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"), default=timezone.now)
+    last_error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("создано"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("уведомление сервиса о выходе")
+        verbose_name_plural = _("уведомления сервисов о выходе")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="logout_delivery_due",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} ← {self.sid or self.sub} ({self.get_status_display()})"

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils.translation import gettext as _
 from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import SYSTEM, RequestMeta
@@ -39,6 +40,27 @@ def validate_redirect_uri(uri: str) -> str:
     return uri
 
 
+def validate_backchannel_logout_uri(uri: str) -> str:
+    """Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment, on a scheme the
+    site allows for redirects (https only outside the demo)."""
+    parts = urlsplit(uri)
+    if (
+        parts.scheme not in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
+        or not parts.netloc
+        or parts.fragment
+        or "#" in uri
+        or any(char.isspace() for char in uri)
+    ):
+        raise ClientError(
+            _(
+                "Адрес для уведомлений о выходе %(uri)s недопустим: нужен полный адрес "
+                "%(schemes)s без #."
+            )
+            % {"uri": uri, "schemes": "/".join(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)}
+        )
+    return uri
+
+
 @transaction.atomic
 def create_client(
     *,
@@ -50,6 +72,7 @@ def create_client(
     always_refresh_tokens: bool = False,
     post_logout_uris: list[str] | None = None,
     id_token_algorithm: str = SigningKey.Algorithm.RS256,
+    backchannel_logout_uri: str = "",
     description: str = "",
     client_id: str | None = None,
     client_secret: str | None = None,
@@ -72,6 +95,8 @@ def create_client(
         scopes = ["openid", *scopes]
     uris = [validate_redirect_uri(uri) for uri in redirect_uris]
     logout_uris = [validate_redirect_uri(uri) for uri in post_logout_uris or []]
+    if backchannel_logout_uri:
+        validate_backchannel_logout_uri(backchannel_logout_uri)
     secret = None if public else (client_secret or secrets.token_urlsafe(48))
     application = application_model(
         name=name.strip(),
@@ -97,6 +122,7 @@ def create_client(
         pairwise_subject=pairwise,
         always_refresh_tokens=always_refresh_tokens,
         id_token_algorithm=id_token_algorithm,
+        backchannel_logout_uri=backchannel_logout_uri,
         description=description,
     )
     record_event(
@@ -108,6 +134,7 @@ def create_client(
         scopes=scopes,
         public=public,
         always_refresh_tokens=always_refresh_tokens,
+        backchannel_logout_uri=backchannel_logout_uri,
     )
     return NewClient(application.client_id, secret, application)
 

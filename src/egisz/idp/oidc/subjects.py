@@ -1,4 +1,5 @@
-"""The `sub` a client sees: public (the account's own identifier) or pairwise.
+"""The `sub` a client sees: public (the account's own identifier) or pairwise; and the
+`sid` it knows an IdP session by.
 
 A pairwise client gets a value of its own for each citizen (OpenID Connect Core §8.1):
 HMAC-SHA256 over the client's sector (the host of its first redirect URI) and the
@@ -8,8 +9,16 @@ host share a sector, as the specification intends.
 
 The key is settings.OIDC_PAIRWISE_SECRET when set, otherwise SECRET_KEY: once clients
 have stored pairwise values, the key must never change.
+
+A session's `sid` (OpenID Connect Back-Channel Logout 1.0) is an HMAC of the client's
+identifier under the session's own random key: stable for the whole session, unrelated to
+the session cookie, and different at each client, so that two clients cannot match their
+`sid` values to learn that one person used both.
 """
 
+import base64
+import hashlib
+import hmac
 import uuid
 from urllib.parse import urlsplit
 
@@ -45,3 +54,11 @@ def subject_for(account, application) -> str:
     if application is not None and is_pairwise(application):
         return pairwise_subject(account.sub, sector_of(application))
     return str(account.sub)
+
+
+def sid_for(session, application) -> str:
+    """The `sid` of the IdP ``session`` (an AccountSession) at ``application``."""
+    digest = hmac.new(
+        session.sid_key.encode(), application.client_id.encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")

@@ -3,7 +3,7 @@ the "oidc" namespace (see egisz.idp.oidc.urls)."""
 
 from django.urls import path
 
-from egisz.idp.oidc import discovery, token_views
+from egisz.idp.oidc import discovery, end_session, token_views
 
 urlpatterns = [
     path(
@@ -15,5 +15,5 @@ urlpatterns = [
     path("oidc/userinfo/", token_views.UserInfoView.as_view(), name="userinfo"),
     path("oidc/revoke/", token_views.RevokeTokenView.as_view(), name="revoke"),
     path("oidc/introspect/", token_views.IntrospectView.as_view(), name="introspect"),
-    path("oidc/logout/", token_views.LogoutView.as_view(), name="logout"),
+    path("oidc/logout/", end_session.LogoutView.as_view(), name="logout"),
 ]

@@ -1,52 +1,33 @@
 """The back-channel endpoints of the OpenID Connect provider: token, UserInfo,
-revocation (RFC 7009), introspection (RFC 7662), and RP-initiated logout.
+revocation (RFC 7009) and introspection (RFC 7662).
 
 django-oauth-toolkit's views do the protocol; these subclasses add the project's rules:
 one database transaction per token request (so the code-replay check holds under
 concurrency), only the two grants the provider offers, bearer tokens never in a URL,
-introspection only for a client's own tokens, and a logout that ends the IdP session
-and returns only to an exactly registered address.
+and introspection only for a client's own tokens. RP-initiated logout is in
+egisz.idp.oidc.end_session.
 """
 
 import calendar
 import hashlib
 import logging
 
-from django.contrib.auth import logout
 from django.db import transaction
-from django.http import HttpResponseRedirect, JsonResponse
-from django.urls import reverse
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.exceptions import (
-    ClientIdMissmatch,
-    InvalidIDTokenError,
-    InvalidOIDCClientError,
-    InvalidOIDCRedirectURIError,
-    LogoutDenied,
-)
-from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.models import (
     get_access_token_model,
-    get_application_model,
-    get_id_token_model,
     get_refresh_token_model,
     refresh_token_expire_timedelta,
 )
-from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
-from oauthlib.common import add_params_to_uri
 
-from egisz.common.audit.services import record_event
-from egisz.common.request_meta import RequestMeta
-from egisz.common.ui.middleware import policy_allowing_redirect_to
-from egisz.idp.authn import sessions
 from egisz.idp.oidc.cors import PublicClientCors
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.subjects import subject_for
@@ -262,111 +243,3 @@ class IntrospectView(View):
         for name, value in NO_STORE.items():
             response[name] = value
         return response
-
-
-LOGOUT_MESSAGES = {
-    InvalidOIDCRedirectURIError: _(
-        "Адрес, на который сервис просит вернуть вас после выхода, не зарегистрирован."
-    ),
-    InvalidOIDCClientError: _("Сервис, который просит выхода, не найден."),
-    InvalidIDTokenError: _("Запрос на выход содержит недействительный токен."),
-    ClientIdMissmatch: _("Запрос на выход составлен неверно."),
-    LogoutDenied: _("Вы остались в системе."),
-}
-
-
-@method_decorator(login_not_required, name="dispatch")
-class LogoutView(dot_views.RPInitiatedLogoutView):
-    """RP-initiated logout: ends the IdP session (and its «Управление сеансами» record),
-    revokes the requesting service's tokens for the citizen, and returns to the
-    post-logout address only when it is registered for that service exactly."""
-
-    template_name = "oidc/logout.html"
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        uri = request.GET.get("post_logout_redirect_uri")
-        if response.status_code == 200 and uri:
-            # The confirmation page: DOT rendered it only after checking the address is
-            # registered for the client. Browsers apply form-action to the redirect that
-            # follows «Выйти», so the service's origin must be allowed there.
-            response["Content-Security-Policy"] = policy_allowing_redirect_to(uri)
-        return response
-
-    def validate_logout_request_user(self, id_token_hint, client_id):
-        if not id_token_hint:
-            return None
-        validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
-        record, _claims = validator.load_id_token(id_token_hint, accept_expired=True)
-        if record is None:
-            raise InvalidIDTokenError()
-        if client_id and record.application.client_id != client_id:
-            raise ClientIdMissmatch()
-        return record
-
-    def get_request_application(self, id_token, client_id):
-        if client_id:
-            if not isinstance(client_id, str) or len(client_id) > 100 or "\x00" in client_id:
-                raise InvalidOIDCClientError()
-            application = get_application_model().objects.filter(client_id=client_id).first()
-            if application is None:
-                raise InvalidOIDCClientError()
-            return application
-        if id_token is not None:
-            return id_token.application
-        return None
-
-    def validate_post_logout_redirect_uri(self, application, post_logout_redirect_uri):
-        """Only an address registered for the client, compared as a plain string
-        (OpenID Connect RP-Initiated Logout §3), with a scheme the site allows."""
-        if not post_logout_redirect_uri:
-            return
-        if application is None:
-            raise InvalidOIDCClientError()
-        if post_logout_redirect_uri not in application.post_logout_redirect_uris.split():
-            raise InvalidOIDCRedirectURIError()
-        scheme = post_logout_redirect_uri.split(":", 1)[0]
-        if scheme not in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES:
-            raise InvalidOIDCRedirectURIError()
-
-    def do_logout(
-        self, application=None, post_logout_redirect_uri=None, state=None, token_user=None
-    ):
-        request = self.request
-        session_account = request.user if request.user.is_authenticated else None
-        account = token_user or session_account
-        with transaction.atomic():
-            if application is not None and account is not None:
-                self._revoke_tokens(application, account)
-            if session_account is not None:
-                sessions.end_current_session(request)
-            if account is not None or application is not None:
-                record_event(
-                    action="oidc.logout",
-                    meta=RequestMeta.from_request(request),
-                    actor=session_account,
-                    subject=account if account is not None else f"client:{application.client_id}",
-                    client=application.client_id if application else "",
-                    session_ended=session_account is not None,
-                )
-        logout(request)
-        if post_logout_redirect_uri:
-            target = post_logout_redirect_uri
-            if state:
-                target = add_params_to_uri(target, [("state", state)])
-            return OAuth2ResponseRedirect(target, oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
-        return HttpResponseRedirect(reverse("authn:login"))
-
-    @staticmethod
-    def _revoke_tokens(application, account) -> None:
-        for refresh in get_refresh_token_model().objects.filter(
-            user=account, application=application, revoked__isnull=True
-        ):
-            refresh.revoke()
-        # ID tokens go with them (deleting one deletes its access token too).
-        get_id_token_model().objects.filter(user=account, application=application).delete()
-        get_access_token_model().objects.filter(user=account, application=application).delete()
-
-    def error_response(self, error):
-        message = LOGOUT_MESSAGES.get(type(error), _("Не удалось выполнить выход."))
-        return self.render_to_response({"error": error, "message": message}, status=400)

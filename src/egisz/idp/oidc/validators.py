@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
 from django.db import router, transaction
+from django.db.models import Q
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -35,11 +36,13 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 
 from egisz.common.audit.services import record_event
+from egisz.idp.authn import sessions
+from egisz.idp.authn.models import AccountSession
 from egisz.idp.oidc import access_tokens, client_auth, keys
 from egisz.idp.oidc.claims import ACR_BY_LEVEL, OFFLINE_ACCESS, claims_for
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.models import AuthorizationContext, ClientAuthMethod, SigningKey
-from egisz.idp.oidc.subjects import subject_for
+from egisz.idp.oidc.subjects import sid_for, subject_for
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,7 @@ class EgiszValidator(OAuth2Validator):
                 auth_time = datetime.fromtimestamp(auth_time, tz=UTC)
             elif not isinstance(auth_time, datetime):
                 auth_time = account.last_login or timezone.now()
+            session_key = given.get("session_key")
             AuthorizationContext.objects.create(
                 code_hash=code_hash(code["code"]),
                 application=request.client,
@@ -189,6 +193,13 @@ class EgiszValidator(OAuth2Validator):
                 auth_time=auth_time,
                 amr=list(given.get("amr") or ["pwd"]),
                 acr=given.get("acr") or ACR_BY_LEVEL.get(account.level, ""),
+                session=(
+                    AccountSession.objects.filter(
+                        session_key=session_key, account=account, ended_at__isnull=True
+                    ).first()
+                    if isinstance(session_key, str) and session_key
+                    else None
+                ),
             )
 
     # ------------------------------------------------------- token endpoint side
@@ -215,11 +226,15 @@ class EgiszValidator(OAuth2Validator):
                 # Lock the code's row only: locking the joined client row too would
                 # make every exchange of that client wait for the one before it.
                 AuthorizationContext.objects.select_for_update(of=("self",))
-                .select_related("application", "account")
+                .select_related("application", "account", "session")
                 .filter(code_hash=code_hash(code))
                 .first()
             )
             if context is None or context.application_id != client.pk:
+                return False
+            if context.session is not None and context.session.ended_at is not None:
+                # The session the code was issued in has ended (logout, expiry, a new
+                # password): what it started is not handed out any more.
                 return False
             if context.used_at is not None:
                 self._code_replayed(context)
@@ -324,7 +339,14 @@ class EgiszValidator(OAuth2Validator):
             return False
         family = request.refresh_token_instance.token_family
         if family is not None:
-            request.egisz_context = AuthorizationContext.objects.filter(token_family=family).first()
+            context = (
+                AuthorizationContext.objects.select_related("session")
+                .filter(token_family=family)
+                .first()
+            )
+            request.egisz_context = context
+            if context is not None and context.session_id is not None:
+                sessions.touch_sessions([context.session_id], now=timezone.now())
         return True
 
     # ------------------------------------------------------------------ ID token
@@ -349,6 +371,9 @@ class EgiszValidator(OAuth2Validator):
             "amr": amr,
             "jti": str(uuid.uuid4()),
         }
+        session = context.session if context is not None else None
+        if session is not None:
+            id_claims["sid"] = sid_for(session, client)
         for name, value in self._requested_claims(request, "id_token").items():
             id_claims.setdefault(name, value)
         return id_claims, expiration
@@ -366,9 +391,7 @@ class EgiszValidator(OAuth2Validator):
 
     @staticmethod
     def id_token_algorithm(client) -> str:
-        profile = getattr(client, "profile", None)
-        algorithm = profile.id_token_algorithm if profile else SigningKey.Algorithm.RS256
-        return algorithm if algorithm in ID_TOKEN_ALGORITHMS else SigningKey.Algorithm.RS256
+        return keys.client_algorithm(client)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         """Sign the ID token with the client's algorithm from the project's key store."""
@@ -453,7 +476,25 @@ class EgiszValidator(OAuth2Validator):
         if request.user is not None and not request.user.is_active:
             request.oauth2_error = {"error": "invalid_token"}
             return False
+        self._touch_session_of(request.access_token)
         return True
+
+    @staticmethod
+    def _touch_session_of(access_token) -> None:
+        """A service using an access token keeps the IdP session it came from alive."""
+        families = (
+            get_refresh_token_model()
+            .objects.filter(access_token=access_token, token_family__isnull=False)
+            .values("token_family")
+        )
+        # The code's own access token, or one rotated from its refresh-token family.
+        sessions.touch_sessions(
+            AuthorizationContext.objects.filter(
+                Q(token_family__in=families) | Q(access_token=access_token),
+                session__isnull=False,
+            ).values("session"),
+            now=timezone.now(),
+        )
 
     def validate_jwt_bearer_token(self, token, scopes, request):
         # Access tokens are JWTs too, so oauthlib routes them here: they are checked like

@@ -18,6 +18,8 @@ from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.authn import sessions, totp
 from egisz.idp.authn.models import AccountSession, RecoveryCode, TotpDevice
 from egisz.idp.authn.passwords import set_new_password
+from egisz.idp.oidc import signout
+from egisz.idp.oidc.models import SignOutReason
 from egisz.idp.security.selectors import recovery_account
 
 RECOVERY_PURPOSE = "recovery"
@@ -106,6 +108,7 @@ def recover_password(*, account: Account, new_password: str, meta: RequestMeta) 
         meta=meta,
         action="password.recovered",
         keep_session_key=None,
+        reason=SignOutReason.PASSWORD_RECOVERED,
     )
 
 
@@ -133,7 +136,7 @@ def end_account_session(*, account: Account, record: AccountSession, meta: Reque
     """End one of the owner's sessions: that browser is logged out at its next request."""
     if record.account_id != account.pk:
         raise PermissionError("a session of another account")
-    sessions.end_session(record)
+    sessions.end_session(record, reason=SignOutReason.SESSION_ENDED, meta=meta)
     record_event(
         action="session.ended", meta=meta, subject=account, session=record.pk, ip=record.ip
     )
@@ -143,8 +146,13 @@ def end_account_session(*, account: Account, record: AccountSession, meta: Reque
 def end_other_sessions(
     *, account: Account, current_session_key: str | None, meta: RequestMeta
 ) -> int:
+    """End every other session. The tokens of every service go too, this browser's
+    included: whoever used those sessions may have logged in to services with them."""
     ended = sessions.end_all_sessions(account, except_key=current_session_key or "")
     record_event(action="session.ended_others", meta=meta, subject=account, sessions_ended=ended)
+    signout.account_signed_out(
+        account, reason=SignOutReason.OTHER_SESSIONS_ENDED, meta=meta, actor=account
+    )
     return ended
 
 

@@ -183,6 +183,10 @@ class AccountAdmin(admin.ModelAdmin):
                 is_active=obj.is_active,
                 is_staff=obj.is_staff,
             )
+        if "is_active" in changed and not obj.is_active:
+            services.sign_out_blocked_account(
+                account=obj, operator=request.user, meta=RequestMeta.from_request(request)
+            )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         editable = request.user.is_superuser

@@ -22,6 +22,9 @@ from egisz.idp.accounts.services import (
     issue_email_confirmation,
     queue_registry_check,
 )
+from egisz.idp.authn import sessions
+from egisz.idp.oidc import signout
+from egisz.idp.oidc.models import SignOutReason
 
 SUPPORT_GROUP = "support"  # created, with its permissions, by migration 0001
 TEMPORARY_PASSWORD_LENGTH = 12
@@ -133,3 +136,19 @@ def unlock_account(*, account: Account, operator: Account, meta: RequestMeta) ->
         text=_("Госуслуги: служба поддержки сняла блокировку входа в вашу учётную запись."),
     )
     return True
+
+
+@transaction.atomic
+def sign_out_blocked_account(*, account: Account, operator: Account, meta: RequestMeta) -> int:
+    """An operator has blocked the account (``is_active`` off): every session ends and every
+    service loses its tokens and is told, so nobody keeps using what was obtained before.
+    Returns how many sessions ended."""
+    _require(operator, "accounts.change_account")
+    ended = sessions.end_all_sessions(account)
+    record_event(
+        action="session.ended_all", meta=meta, actor=operator, subject=account, sessions_ended=ended
+    )
+    signout.account_signed_out(
+        account, reason=SignOutReason.ACCOUNT_BLOCKED, meta=meta, actor=operator
+    )
+    return ended

@@ -23,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--post-logout-uri", action="append", default=[], dest="logout_uris")
         parser.add_argument("--algorithm", choices=["RS256", "ES256"], default="RS256")
         parser.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            help="where the provider POSTs a logout token when the citizen's session ends "
+            "(OpenID Connect Back-Channel Logout 1.0)",
+        )
+        parser.add_argument(
             "--jwks-file",
             help="the client's public keys (JWKS JSON): it then authenticates with "
             "private_key_jwt instead of a secret",
@@ -46,6 +52,7 @@ class Command(BaseCommand):
                 always_refresh_tokens=options["always_refresh_tokens"],
                 post_logout_uris=options["logout_uris"],
                 id_token_algorithm=options["algorithm"],
+                backchannel_logout_uri=options["backchannel_logout_uri"],
             )
             if jwks is not None:
                 client_auth.use_private_key_jwt(application=client.application, jwks=jwks)
