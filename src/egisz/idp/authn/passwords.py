@@ -1,6 +1,7 @@
 """Setting a new password: the form shared by every flow and the service that records it."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -82,8 +83,8 @@ def set_new_password(
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
     text = _(
         "Госуслуги: пароль вашей учётной записи изменён. Если это сделали не вы, "
-        "срочно восстановите доступ и обратитесь в службу поддержки."
-    )
+        "срочно восстановите доступ и обратитесь в службу поддержки: %(contact)s."
+    ) % {"contact": settings.SUPPORT_CONTACT}
     notify_owner(account, subject=_("Пароль изменён"), text=text)
 
 

@@ -4,6 +4,7 @@ operator as the actor and the citizen is told."""
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
@@ -68,8 +69,8 @@ def confirm_identity(
     text = _(
         "Госуслуги: ваша личность подтверждена (%(method)s). Уровень учётной записи — "
         "подтверждённая. Если вы не обращались за подтверждением, сразу сообщите в службу "
-        "поддержки."
-    ) % {"method": confirmation.get_method_display()}
+        "поддержки: %(contact)s."
+    ) % {"method": confirmation.get_method_display(), "contact": settings.SUPPORT_CONTACT}
     notify_owner(account, subject=_("Личность подтверждена"), text=text)
     return confirmation
 
