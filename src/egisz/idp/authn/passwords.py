@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import sessions
+from egisz.idp.authn import lockout, sessions
 
 
 class SetPasswordForm(forms.Form):
@@ -71,14 +71,12 @@ class ChangePasswordForm(SetPasswordForm):
 def set_new_password(
     *, account, new_password: str, meta: RequestMeta, action: str, keep_session_key: str | None
 ) -> None:
-    """Store the new hash, end every other session, tell the owner, journal it."""
+    """Store the new hash, lift the login locks, end every other session, tell the owner,
+    journal it."""
     account.set_password(new_password)
     account.must_change_password = False
-    account.failed_logins = 0
-    account.locked_until = None
-    account.save(
-        update_fields=["password", "must_change_password", "failed_logins", "locked_until"]
-    )
+    account.save(update_fields=["password", "must_change_password"])
+    lockout.clear(lockout.account_keys(account))
     ended = sessions.end_all_sessions(account, except_key=keep_session_key)
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
     text = _(

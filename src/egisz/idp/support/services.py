@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from egisz.common.audit.services import record_event
 from egisz.common.outbox.services import queue_sms
 from egisz.common.request_meta import RequestMeta
+from egisz.idp.accounts import selectors
 from egisz.idp.accounts.models import Account, IdentityConfirmation, Level
 from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.accounts.services import (
@@ -23,6 +24,7 @@ from egisz.idp.accounts.services import (
     issue_email_confirmation,
     queue_registry_check,
 )
+from egisz.idp.authn import lockout
 
 SUPPORT_GROUP = "support"  # created, with its permissions, by migration 0001
 TEMPORARY_PASSWORD_LENGTH = 12
@@ -52,6 +54,10 @@ def confirm_identity(
     if method not in IdentityConfirmation.Method.values:
         raise AccountError(_("Выберите способ подтверждения."))
     account = Account.objects.select_for_update().get(pk=account.pk)
+    if selectors.snils_checked_elsewhere(account.snils, exclude=account):
+        # Another account already holds this СНИЛС as its own: the citizen should recover
+        # access to that one.
+        raise AccountError(_("Этот СНИЛС уже подтверждён в другой учётной записи."))
     confirmation = IdentityConfirmation.objects.create(
         account=account, method=method, operator=operator, note=(note or "")[:500]
     )
@@ -122,12 +128,9 @@ def create_account_by_operator(
 def unlock_account(*, account: Account, operator: Account, meta: RequestMeta) -> bool:
     """Lift a login lock early (the citizen called support). False if it was not locked."""
     _require(operator, "accounts.change_account")
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    if not account.is_locked():
+    if lockout.account_locked_until(account) is None:
         return False
-    account.locked_until = None
-    account.failed_logins = 0
-    account.save(update_fields=["locked_until", "failed_logins"])
+    lockout.clear(lockout.account_keys(account))
     record_event(action="account.unlocked", meta=meta, actor=operator, subject=account)
     queue_sms(
         phone=account.phone,
