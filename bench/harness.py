@@ -111,6 +111,7 @@ def server_env(
         EGISZ_SECRET_KEY=secrets.token_urlsafe(48),
         # Required outside demo; nothing is delivered (no worker runs).
         EGISZ_SMTP_HOST="127.0.0.1",
+        EGISZ_SUPPORT_CONTACT="8 800 000-00-00",
         EGISZ_HTTPS="0",
         **{f"EGISZ_{site.upper()}_DATABASE_URL": database_url},
         EGISZ_DATA_DIR=str(data_dir),

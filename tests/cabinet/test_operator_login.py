@@ -239,6 +239,30 @@ def test_the_lockout_ignores_letter_case_and_spaces(browser, staff, clock):
     assert_refused(attempt(browser, staff.username, PASSWORD))
 
 
+def full_width(text: str, every: int = 1, offset: int = 0) -> str:
+    """``text`` with some of its letters in full-width forms («ｏperator»), which Django's
+    login form reads as the plain ones (NFKC)."""
+    return "".join(
+        chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() and i % every == offset else ch
+        for i, ch in enumerate(text)
+    )
+
+
+def test_a_full_width_spelling_logs_in_as_the_user_and_shares_the_lockout(browser, staff, clock):
+    assert passes_password_step(attempt(new_browser(), full_width(staff.username), PASSWORD))
+    for n in range(5):  # five spellings, one user
+        attempt(new_browser(), full_width(staff.username, every=5, offset=n), "Wrong#Password-1")
+    assert_refused(attempt(browser, staff.username, PASSWORD))
+    assert_refused(attempt(new_browser(), full_width(staff.username), PASSWORD))
+
+
+def test_a_locked_username_is_not_unlocked_by_full_width_letters(browser, staff, clock):
+    for _ in range(5):
+        attempt(new_browser(), staff.username, "Wrong#Password-1")
+    assert_refused(attempt(browser, full_width(staff.username, every=2), PASSWORD))
+    assert not events("cabinet.staff_login_code_sent")
+
+
 def test_failures_further_apart_than_thirty_minutes_do_not_lock(browser, staff, clock):
     for _ in range(4):
         attempt(browser, staff.username, "Wrong#Password-1")

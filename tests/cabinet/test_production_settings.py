@@ -22,6 +22,7 @@ def import_cabinet_settings(
             "EGISZ_DEMO": "0",
             "EGISZ_SECRET_KEY": secrets.token_urlsafe(40),
             "EGISZ_SMTP_HOST": "smtp.example.org",
+            "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00",
             **env,
         }
     )

@@ -41,6 +41,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "EGISZ_DEMO": "0",
         "EGISZ_SECRET_KEY": secrets.token_urlsafe(30),
         "EGISZ_SMTP_HOST": "smtp.example.org",
+        "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00, help@example.org",
     }
     env.update(overrides)
     return env
@@ -76,6 +77,22 @@ def test_an_smtp_host_is_required_outside_demo_mode(run):
 
     assert result.returncode != 0
     assert "EGISZ_SMTP_HOST" in result.stderr
+
+
+@pytest.mark.parametrize("contact", [None, "", "   "])
+def test_a_support_contact_is_required_outside_demo_mode(run, contact):
+    """Pages and notices send people to support: a production start without a way to
+    reach it would leave them at a dead end."""
+    env = production_env()
+    if contact is None:
+        del env["EGISZ_SUPPORT_CONTACT"]
+    else:
+        env["EGISZ_SUPPORT_CONTACT"] = contact
+
+    result = import_settings(run, **env)
+
+    assert result.returncode != 0
+    assert "EGISZ_SUPPORT_CONTACT" in result.stderr
 
 
 def test_a_proper_production_configuration_loads(run):

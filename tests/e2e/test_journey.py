@@ -1,5 +1,6 @@
-"""A citizen's first day: register, confirm the phone, log in with password and SMS code,
-look at the login journal, and end a session left open on another device."""
+"""A citizen's first day: register and confirm the phone (which logs them in), look at the
+login journal, log in again with password and SMS code, and end a session left open on
+another device."""
 
 import re
 
@@ -44,21 +45,13 @@ def register(page, *, phone: str, serial: int) -> None:
     code = read_sms_code(page.context, phone, "Код для регистрации")
     page.get_by_label("Код подтверждения").fill(code)
     page.get_by_role("button", name="Подтвердить", exact=True).click()
-    expect(page.get_by_text("Учётная запись создана")).to_be_visible()
+    # The phone has just been proven: the new citizen is in, on their account page.
+    expect(page.get_by_text("Учётная запись создана, вы вошли в неё.")).to_be_visible()
 
 
 def test_register_log_in_see_the_journal_and_end_another_session(idp, new_context, unique_phone):
     page = new_context().new_page()
     register(page, phone=unique_phone, serial=int(unique_phone[-4:]))
-
-    # The login page already knows who has just registered: only the password is asked.
-    expect(page.get_by_label("Телефон, почта или СНИЛС")).to_have_value(unique_phone)
-    page.get_by_label("Пароль", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Войти", exact=True).click()
-    expect(page.get_by_text("Мы отправили SMS с кодом на номер")).to_be_visible()
-    code = read_sms_code(page.context, unique_phone, "Код для входа")
-    page.get_by_label("Код подтверждения").fill(code)
-    page.get_by_role("button", name="Подтвердить", exact=True).click()
     expect(page).to_have_url(f"{idp.url}/")
     expect(page.get_by_role("heading", name="Здравствуйте, Ольга!")).to_be_visible()
 
@@ -66,8 +59,15 @@ def test_register_log_in_see_the_journal_and_end_another_session(idp, new_contex
     expect(page.get_by_role("heading", name="Журнал входов")).to_be_visible()
     login_row = page.get_by_role("row").filter(has_text="успешный вход")
     expect(login_row).to_have_count(1)
-    expect(login_row).to_contain_text("пароль и код из SMS")
+    expect(login_row).to_contain_text("регистрация с кодом из SMS")
     expect(login_row).to_contain_text("127.0.0.1")
+
+    # Later the same day: out, and in again with the password and an SMS code.
+    page.get_by_role("button", name="Выйти").click()
+    log_in(page, unique_phone, PASSWORD)
+    expect(page.get_by_role("heading", name="Здравствуйте, Ольга!")).to_be_visible()
+    page.get_by_role("link", name="Журнал входов").click()
+    expect(page.get_by_role("row").filter(has_text="пароль и код из SMS")).to_have_count(1)
 
     # The same person logs in on a second device.
     other = new_context().new_page()

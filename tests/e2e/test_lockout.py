@@ -29,5 +29,5 @@ def test_five_wrong_passwords_lock_the_account(idp, page, make_account, unique_p
     # The owner is told by SMS.
     page.goto("/dev/outbox")
     rows = page.get_by_role("row").filter(has_text=unique_phone)
-    expect(rows.filter(has_text="заблокирована").first).to_be_visible()
+    expect(rows.filter(has_text="вход по нему заблокирован").first).to_be_visible()
     expect(rows.filter(has_text="Код для входа")).to_have_count(0)

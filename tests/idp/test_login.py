@@ -14,7 +14,7 @@ from django.utils import timezone
 from egisz.common.audit.models import AuditEvent
 from egisz.common.outbox.models import Message
 from egisz.idp.accounts.hashers import ConfiguredArgon2Hasher
-from egisz.idp.accounts.models import Account
+from egisz.idp.accounts.models import Account, Level
 from egisz.idp.authn import totp
 from egisz.idp.authn.models import AccountSession, LoginAttempt
 from egisz.idp.authn.sessions import active_sessions
@@ -70,7 +70,9 @@ def test_password_then_sms_code_logs_in_and_records_session_and_journal(
     ],
 )
 def test_identifier_in_any_usual_format(client, make_account, password, typed):
-    account = make_account(email="Ivanova@Example.ru", email_confirmed=True, snils="11223344595")
+    account = make_account(
+        email="Ivanova@Example.ru", email_confirmed=True, snils="11223344595", level=Level.STANDARD
+    )
     identifier = typed.format(n=account.phone[-2:])
     if "@" in typed:
         identifier = "ivanova@EXAMPLE.ru"
@@ -111,9 +113,8 @@ def test_five_failures_lock_the_account_for_thirty_minutes_and_tell_the_owner(
         assert response.status_code == 403
         text = response.content.decode()
         assert "временно заблокирована" in text and "30 минут" in text
-        assert Message.objects.filter(
-            recipient=account.phone, body__contains="заблокирована"
-        ).exists()
+        notice = Message.objects.get(recipient=account.phone, body__contains="заблокирован")
+        assert "по номеру телефона вход по нему заблокирован до 12:30" in notice.body
         assert Message.objects.filter(recipient="owner@example.ru").exists()
         # Even the right password is refused while locked.
         assert submit_password(client, account.phone, password).status_code == 403
@@ -153,6 +154,93 @@ def test_unknown_identifier_is_locked_like_a_real_account(client):
     assert response.status_code == 403 and "временно заблокирована" in response.content.decode()
 
 
+# --- What the lock tells an attacker: nothing ----------------------------------------------
+
+
+def answers(client, identifiers, password="Wrong#Password1") -> list[tuple[int, str]]:
+    """What a person sees for each attempt: the status and the page's message."""
+    seen = []
+    for identifier in identifiers:
+        response = submit_password(client, identifier, password)
+        text = response.content.decode()
+        message = re.search(r'class="error-summary__message">([^<]*)<', text)
+        seen.append((response.status_code, message.group(1) if message else ""))
+    return seen
+
+
+def spellings(phone: str) -> list[str]:
+    """Five ways people type one mobile number."""
+    n = phone[2:]
+    return [
+        phone,
+        f"8 {n[:3]} {n[3:6]}-{n[6:8]}-{n[8:]}",
+        f"+7 ({n[:3]}) {n[3:6]}-{n[6:8]}-{n[8:]}",
+        f"8{n}",
+        n,
+    ]
+
+
+def test_spellings_of_one_number_lock_it_whether_or_not_it_has_an_account(
+    client, make_account, password
+):
+    account = make_account(phone="+79161234567")
+    with time_machine.travel(START, tick=False):
+        known = answers(client, spellings(account.phone))
+        unknown = answers(client, spellings("+79161234599"))
+        assert known == unknown
+        assert [status for status, _message in known] == [401, 401, 401, 401, 403]
+        assert "временно заблокирована" in unknown[-1][1]
+        # Locked is locked, whatever the spelling and even with the right password.
+        assert submit_password(client, "8-916-123-45-99", password).status_code == 403
+        assert submit_password(client, "8 916 123 45 67", password).status_code == 403
+
+
+def test_email_spellings_share_one_lock(client, make_account):
+    make_account(email="Maria.Ivanova@example.ru", email_confirmed=True)
+    typed = ["maria.ivanova@example.ru", "MARIA.IVANOVA@EXAMPLE.RU", " Maria.Ivanova@Example.ru "]
+    unknown = ["olga.petrova@example.ru", "OLGA.PETROVA@EXAMPLE.RU", " Olga.Petrova@Example.ru "]
+    with time_machine.travel(START, tick=False):
+        seen = answers(client, typed + typed[:2])
+        assert seen == answers(client, unknown + unknown[:2])
+        assert [status for status, _message in seen] == [401, 401, 401, 401, 403]
+
+
+def test_a_lock_on_the_phone_does_not_tell_which_email_and_snils_are_the_same_persons(
+    client, make_account, password
+):
+    """The attacker locks a number, then tries an e-mail and a СНИЛС: the answers are the
+    same as for an e-mail and a СНИЛС nobody has, so they link nothing to the number."""
+    account = make_account(
+        email="maria@example.ru", email_confirmed=True, snils="11223344595", level=Level.STANDARD
+    )
+    with time_machine.travel(START, tick=False) as clock:
+        assert answers(client, [account.phone] * 5)[-1][0] == 403
+        linked = answers(client, ["maria@example.ru", "112-233-445 95"])
+        strangers = answers(client, ["mark@example.ru", "123-456-004 22"])
+        assert linked == strangers == [(401, "Неверный логин или пароль")] * 2
+
+        # Nor do failures with the e-mail bring the number's lock closer, or the other way
+        # round: four with the e-mail and one with the phone lock neither.
+        clock.shift(datetime.timedelta(minutes=31))
+        assert (
+            answers(client, ["maria@example.ru"] * 4 + [account.phone])
+            == [(401, "Неверный логин или пароль")] * 5
+        )
+        # The owner, meanwhile, still logs in with the e-mail.
+        assert submit_password(client, "maria@example.ru", password).status_code == 302
+
+
+def test_failures_far_apart_lock_neither_a_real_nor_an_unknown_identifier(client, make_account):
+    account = make_account()
+    with time_machine.travel(START, tick=False) as clock:
+        answers(client, [account.phone] * 4 + ["+79161230000"] * 4)
+        clock.shift(datetime.timedelta(minutes=30, seconds=1))
+        assert (
+            answers(client, [account.phone, "+79161230000"])
+            == [(401, "Неверный логин или пароль")] * 2
+        )
+
+
 def test_wrong_sms_codes_count_towards_the_lockout(client, make_account, password):
     account = make_account()
     for _ in range(2):
@@ -162,8 +250,8 @@ def test_wrong_sms_codes_count_towards_the_lockout(client, make_account, passwor
     assert client.post("/login/code/", {"code": "000001"}).status_code == 400
     response = client.post("/login/code/", {"code": "000002"})
     assert response.status_code == 403
-    account.refresh_from_db()
-    assert account.is_locked()
+    assert "временно заблокирована" in response.content.decode()
+    assert submit_password(client, account.phone, password).status_code == 403
     assert LoginAttempt.objects.filter(account=account, result="bad_code").count() == 3
 
 

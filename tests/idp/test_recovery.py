@@ -5,6 +5,7 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 
 from egisz.common.audit.models import AuditEvent
@@ -75,10 +76,12 @@ def test_recovery_by_confirmed_email_sends_the_code_by_email(client, make_accoun
 
 def test_a_locked_account_can_still_recover_and_is_unlocked(client, make_account):
     with time_machine.travel(START, tick=False):
-        account = make_account(locked_until=START + datetime.timedelta(minutes=30))
+        account = make_account()
+        for _ in range(5):
+            browser().post("/login/", {"identifier": account.phone, "password": "Wrong#Pass1"})
+        response = browser().post("/login/", {"identifier": account.phone, "password": "x"})
+        assert response.status_code == 403
         recover(client, account.phone, lambda: latest_code(account.phone))
-        account.refresh_from_db()
-        assert account.locked_until is None
         log_in(browser(), account, NEW_PASSWORD)
 
 
@@ -314,3 +317,53 @@ def test_missing_csrf_token_is_refused(make_account):
     assert guarded.post("/recover/", {"contact": account.phone}).status_code == 403
     assert guarded.post("/recover/code/resend/").status_code == 403
     assert not Message.objects.exists()
+
+
+# --- The session key -------------------------------------------------------------------
+
+
+def same_session(client) -> Client:
+    """Another browser presenting ``client``'s current session cookie (one that was seen,
+    or planted, before a step)."""
+    other = Client()
+    name = settings.SESSION_COOKIE_NAME
+    other.cookies[name] = client.cookies[name].value
+    return other
+
+
+def test_a_session_key_from_before_the_code_cannot_set_the_password(client, make_account):
+    account = make_account()
+    start(client, account.phone)
+    before_code = same_session(client)
+    response = client.post("/recover/code/", {"code": latest_code(account.phone)})
+    assert response["Location"] == "/recover/password/"
+
+    data = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    response = before_code.post("/recover/password/", data)
+    assert response.status_code == 302 and response["Location"] == "/recover/"
+    account.refresh_from_db()
+    assert not account.check_password(NEW_PASSWORD)
+    # The browser that typed the code goes on.
+    assert client.post("/recover/password/", data)["Location"] == "/login/"
+
+
+def test_a_planted_session_key_does_not_follow_the_victims_recovery(make_account):
+    victim_account, attacker_account = make_account(), make_account()
+    attacker = Client()
+    start(attacker, attacker_account.phone)  # any session of the attacker's own
+    victim = same_session(attacker)  # planted in the victim's browser
+    start(victim, victim_account.phone)
+    response = attacker.get("/recover/code/")
+    assert response.status_code == 302 and response["Location"] == "/recover/"
+    assert victim.get("/recover/code/").status_code == 200
+
+
+def test_recovering_while_logged_in_keeps_the_session_listed(make_account, password):
+    account = make_account()
+    owner = browser()
+    log_in(owner, account, password)
+    start(owner, account.phone)
+    owner.post("/recover/code/", {"code": latest_code(account.phone, "восстановления")})
+    [record] = AccountSession.objects.filter(account=account, ended_at__isnull=True)
+    assert record.session_key == owner.session.session_key
+    assert is_logged_in(owner)

@@ -14,11 +14,14 @@ from egisz.common.audit.models import AuditEvent
 from egisz.common.outbox.models import Message
 from egisz.idp.accounts.models import (
     Account,
+    DemoRegistryRecord,
     EmailConfirmation,
     Level,
     PendingRegistration,
     RegistryCheck,
 )
+from egisz.idp.accounts.services import run_registry_checks
+from egisz.idp.authn.models import AccountSession, KnownBrowser, LoginAttempt
 from tests.conftest import BROWSER_UA
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +150,7 @@ def test_correct_code_creates_the_account_with_normalised_values(client, form, p
     start(client, form)
     response = confirm(client, latest_code())
     assert response.status_code == 302
-    assert response["Location"] == "/login/?login_hint=%2B79161234567"
+    assert response["Location"] == "/"
 
     account = Account.objects.get()
     assert (account.last_name, account.first_name, account.middle_name) == (
@@ -173,12 +176,10 @@ def test_correct_code_creates_the_account_with_normalised_values(client, form, p
     assert Message.objects.filter(channel="email", recipient="Petrova@example.ru").exists()
     assert not PendingRegistration.objects.exists()
 
-    # Not logged in: every login is password + code. The login page says so and has the
-    # phone filled in.
-    login_page = client.get(response["Location"])
-    assert "_auth_user_id" not in client.session
-    assert "Учётная запись создана" in page(login_page)
-    assert 'value="+79161234567"' in page(login_page)
+    # The phone has just been proven: the new citizen is logged in (see below).
+    home = client.get(response["Location"])
+    assert home.status_code == 200
+    assert "Учётная запись создана, вы вошли в неё." in page(home)
 
 
 def test_optional_fields_may_stay_empty(client, form, clock):
@@ -273,15 +274,6 @@ def test_passwords_must_match(client, form):
     form["password2"] = form["password1"] + "x"
     response = client.post("/register/", form)
     assert "Пароли не совпадают" in field_error(response, "password2")
-
-
-def test_snils_or_email_of_another_account_is_refused(client, form, make_account):
-    make_account(snils="11223344595", email="petrova@example.ru", phone="+79160000099")
-    response = client.post("/register/", form)
-    assert response.status_code == 400
-    assert "уже есть" in field_error(response, "snils")
-    # E-mail addresses differing only in case are the same mailbox.
-    assert "уже указан" in field_error(response, "email")
 
 
 # --- The code step ----------------------------------------------------------------------
@@ -553,13 +545,13 @@ def test_no_partial_account_when_a_step_fails(client, form, clock):
     assert Account.objects.count() == 1
 
 
-def test_a_lost_race_for_the_snils_leaves_a_clear_message(client, form, make_account, clock):
+def test_a_lost_race_for_the_phone_leaves_a_clear_message(client, form, make_account, clock):
     start(client, form)
-    # Someone else registered this СНИЛС while the code was on its way.
-    make_account(snils="11223344595", phone="+79160000098")
+    # An operator created an account with this number while the code was on its way.
+    make_account(phone=PHONE)
     response = confirm(client, latest_code())
     assert response.status_code == 302 and response["Location"] == "/register/"
-    assert "уже есть" in page(client.get("/register/"))
+    assert "с этим номером телефона уже есть" in page(client.get("/register/"))
     assert Account.objects.count() == 1
 
 
@@ -579,8 +571,10 @@ def email_link(to: str = "Petrova@example.ru") -> str:
 
 
 def register(client, form) -> Account:
+    """Register (which ends logged in), then log out: the e-mail is read later, elsewhere."""
     start(client, form)
     confirm(client, latest_code())
+    client.post("/logout/")
     return Account.objects.get()
 
 
@@ -681,3 +675,179 @@ def test_an_empty_code_submission_says_what_is_missing(client, form, clock):
     response = client.post("/register/confirm/", {})
     assert response.status_code == 400
     assert "Введите код из SMS" in field_error(response, "code")
+
+
+# --- Registration ends logged in ------------------------------------------------------------
+
+
+def test_registration_ends_logged_in_like_a_login(client, form, clock):
+    start(client, form)
+    key_before = client.session.session_key
+    response = confirm(client, latest_code())
+    account = Account.objects.get()
+    assert response["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(account.pk)
+    assert client.session.session_key != key_before  # a new key for the logged-in session
+    assert client.get("/settings/sessions/").status_code == 200
+
+    # The journal, the session list and the audit say how: registration, by the SMS code.
+    [attempt] = LoginAttempt.objects.filter(account=account)
+    assert (attempt.result, attempt.method) == ("success", "reg+sms")
+    journal = page(client.get("/settings/journal/"))
+    assert "регистрация с кодом из SMS" in journal
+    session = AccountSession.objects.get(account=account)
+    assert session.method == "reg+sms" and session.session_key == client.session.session_key
+    [event] = AuditEvent.objects.filter(action="login.success", subject_id=str(account.pk))
+    assert event.details == {"method": "reg+sms"}
+    assert client.session["egisz_auth"]["amr"] == ["sms"]
+
+    # This browser is now known: logging in again from it later tells nobody anything.
+    assert KnownBrowser.objects.filter(account=account).count() == 1
+    client.post("/logout/")
+    clock.shift(datetime.timedelta(minutes=2))
+    client.post("/login/", {"identifier": PHONE, "password": form["password1"]})
+    client.post("/login/code/", {"code": latest_code()})
+    assert client.session["_auth_user_id"] == str(account.pk)
+    assert not Message.objects.filter(body__contains="нового устройства").exists()
+
+
+def test_registration_started_from_a_service_continues_there(client, form, clock):
+    authorize = "/oidc/authorize/?client_id=egisz-cabinet&response_type=code&scope=openid"
+    login_page = page(client.get("/login/", {"next": authorize}))
+    # The login page's «Зарегистрироваться» keeps where the person was going.
+    link = re.search(r'href="(/register/\?next=[^"]+)"', login_page).group(1)
+    register_page = page(client.get(html.unescape(link)))
+    assert f'name="next" value="{html.escape(authorize)}"' in register_page
+    start(client, {**form, "next": authorize})
+    response = confirm(client, latest_code())
+    assert response.status_code == 302 and response["Location"] == authorize
+
+
+def test_registration_never_sends_anywhere_but_this_site(client, form, clock):
+    start(client, {**form, "next": "https://evil.example/steal"})
+    response = confirm(client, latest_code())
+    assert response["Location"] == "/"
+
+
+# --- Squatting and enumeration: СНИЛС and e-mail ----------------------------------------------
+
+
+def visible(response) -> str:
+    """A page as anyone sees it, without what differs per visitor anyway (tokens, the
+    masked phone)."""
+    text = re.sub(r'csrfmiddlewaretoken" value="[^"]+', "", page(response))
+    return re.sub(r"\*\*-\d\d", "", text)
+
+
+def walk_registration(form, phone: str) -> list[str]:
+    """Every step a stranger registering with ``form`` sees, in a browser of their own."""
+    visitor = Client(HTTP_USER_AGENT=BROWSER_UA)
+    seen = []
+    response = visitor.post("/register/", {**form, "phone": phone})
+    seen.append(f"{response.status_code} {response.get('Location')}")
+    seen.append(visible(visitor.get("/register/confirm/")))
+    response = confirm(visitor, "000000" if latest_code(phone) != "000000" else "000001")
+    seen.append(visible(response))
+    response = confirm(visitor, latest_code(phone))
+    seen.append(f"{response.status_code} {response.get('Location')}")
+    home = visitor.get("/")
+    seen.append(re.findall(r'class="notice[^"]*"[^>]*>(.*?)</', page(home), re.S))
+    return seen
+
+
+def test_no_step_says_whether_the_snils_or_email_is_someone_elses(form, make_account, clock):
+    make_account(
+        snils="11223344595",
+        email="petrova@example.ru",
+        email_confirmed=True,
+        phone="+79160000099",
+        level=Level.STANDARD,
+    )
+    taken = walk_registration(form, "+79161112233")
+    clock.shift(datetime.timedelta(seconds=1))
+    free = walk_registration(
+        {**form, "snils": "123-456-004 22", "email": "free@example.ru"}, "+79163334455"
+    )
+    assert taken == free
+    assert taken[3] == "302 /"  # both end registered and logged in
+    # The mailbox's owner, and only they, hear of it: a notice instead of a link.
+    [notice] = Message.objects.filter(channel="email", recipient="Petrova@example.ru")
+    assert "уже подтверждён в вашей учётной записи" in notice.body
+    assert "/email/confirm/" not in notice.body
+    assert Account.objects.get(phone="+79160000099").email_confirmed
+
+
+def person_in_registry(form) -> None:
+    DemoRegistryRecord.objects.create(
+        snils="11223344595",
+        passport="4509123456",
+        last_name="Петрова",
+        first_name="Ольга",
+        middle_name="Ивановна",
+        birth_date=datetime.date(1985, 3, 14),
+    )
+
+
+def test_a_squatter_never_keeps_the_owner_of_a_snils_and_email_out(form, clock):
+    """Someone with a phone of their own registers with Petrova's СНИЛС and e-mail (their
+    registry check fails: the passport is not hers). Petrova registers after them, ends
+    logged in, confirms her e-mail, passes the registry check, and her СНИЛС and e-mail
+    then log in to her account only."""
+    person_in_registry(form)
+    squatter = Client(HTTP_USER_AGENT=BROWSER_UA)
+    squatter.post("/register/", {**form, "phone": "+79165550001", "passport": "4509 999999"})
+    confirm(squatter, latest_code("+79165550001"))
+    run_registry_checks()
+    squatters = Account.objects.get(phone="+79165550001")
+    assert RegistryCheck.objects.get(account=squatters).status == RegistryCheck.Status.REJECTED
+    clock.shift(datetime.timedelta(minutes=2))
+
+    owner = Client(HTTP_USER_AGENT=BROWSER_UA)
+    start(owner, form)
+    response = confirm(owner, latest_code())
+    assert response.status_code == 302 and response["Location"] == "/"
+    petrova = Account.objects.get(phone=PHONE)
+    assert petrova.snils == squatters.snils == "11223344595"
+
+    # The mailbox has links for both; the squatter's stops working once hers is used.
+    links = [
+        re.search(r"http://testserver(/email/confirm/[\w-]+/)", m.body).group(1)
+        for m in Message.objects.filter(channel="email").order_by("id")
+    ]
+    assert owner.post(links[1]).status_code == 302
+    assert owner.post(links[0]).status_code == 400
+    run_registry_checks()
+    petrova.refresh_from_db()
+    squatters.refresh_from_db()
+    assert (petrova.level, petrova.email_confirmed) == (Level.STANDARD, True)
+    assert (squatters.level, squatters.email_confirmed) == (Level.SIMPLIFIED, False)
+
+    for identifier in ("112-233-445 95", "petrova@example.ru"):
+        visitor = Client(HTTP_USER_AGENT=BROWSER_UA)
+        response = visitor.post(
+            "/login/", {"identifier": identifier, "password": form["password1"]}
+        )
+        assert response.status_code == 302, identifier
+        assert visitor.session["egisz_login_plan"]["account_id"] == petrova.pk
+
+
+def test_a_snils_already_checked_is_named_only_to_someone_the_registry_recognised(
+    form, make_account, clock, settings
+):
+    """A СНИЛС another account holds as checked: a stranger with a wrong passport hears
+    only that the data did not match; the person the registry recognises hears that an
+    account exists, what to do and whom to call."""
+    person_in_registry(form)
+    make_account(snils="11223344595", phone="+79160000099", level=Level.STANDARD)
+    for phone, passport in (("+79165550002", "4509 999999"), (PHONE, "4509 123456")):
+        visitor = Client(HTTP_USER_AGENT=BROWSER_UA)
+        visitor.post("/register/", {**form, "phone": phone, "passport": passport, "email": ""})
+        assert confirm(visitor, latest_code(phone))["Location"] == "/"
+        clock.shift(datetime.timedelta(seconds=1))
+    run_registry_checks()
+    stranger = sms_to("+79165550002")[-1].body
+    assert "паспорта" in stranger and "другой учётной записи" not in stranger
+    recognised = sms_to(PHONE)[-1].body
+    assert "уже подтверждён в другой учётной записи" in recognised
+    assert "восстановите пароль" in recognised and settings.SUPPORT_CONTACT in recognised
+    assert Account.objects.get(phone=PHONE).level == Level.SIMPLIFIED

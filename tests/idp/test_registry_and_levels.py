@@ -276,15 +276,31 @@ def test_data_cannot_be_changed_while_checked_or_once_verified(client, citizen, 
     assert "Исправить данные" not in client.get("/").content.decode()
 
 
-def test_corrected_snils_of_another_account_is_refused(client, make_account, clock):
-    make_account(**{**PERSON, "snils": "98765432183", "phone": "+79160000077"})
-    account = make_account(**{**PERSON, "snils": "11223344595"})
+def test_a_correction_never_says_whether_another_account_has_the_snils(
+    client, make_account, registry_record, clock, settings
+):
+    """The corrected СНИЛС is another account's (checked): the correction is taken like
+    any other, and the registry check that follows — which matches the person — is what
+    says the СНИЛС is already someone's, with what to do and whom to call."""
+    make_account(**{**PERSON, "phone": "+79160000077", "level": Level.STANDARD})
+    account = make_account(**{**PERSON, "snils": "98765432183"})
     queue_registry_check(account=account)
-    run_registry_checks()  # no registry record: rejected
+    run_registry_checks()  # no registry record for that СНИЛС: rejected
     client.force_login(account)
-    response = client.post("/account/data/", _data_form(PERSON, snils="987-654-321 83"))
-    assert response.status_code == 400
-    assert "уже указан в другой учётной записи" in response.content.decode()
+    response = client.post("/account/data/", _data_form(PERSON, snils="112-233-445 95"))
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.snils == "11223344595"
+    run_registry_checks()
+    account.refresh_from_db()
+    assert account.level == Level.SIMPLIFIED
+    check = RegistryCheck.objects.filter(account=account).order_by("-id").first()
+    assert (check.status, check.reason) == ("rejected", "snils_taken")
+    told = Message.objects.filter(recipient=account.phone).order_by("-id").first().body
+    assert "уже подтверждён в другой учётной записи" in told
+    assert settings.SUPPORT_CONTACT in told
+    page = client.get("/").content.decode()
+    assert "уже подтверждён в другой учётной записи" in page
 
 
 # --- Account page per level ---------------------------------------------------------------

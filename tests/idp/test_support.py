@@ -2,12 +2,11 @@
 identity confirmation with the method recorded; accounts created for people who came in
 person; nothing a console user could change silently."""
 
-import datetime
 import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.test import Client
 
 from egisz.common.audit.models import AuditEvent
 from egisz.common.outbox.models import Message
@@ -300,19 +299,24 @@ def test_operator_form_refuses_taken_and_wrong_identifiers(console, citizen):
     assert Account.objects.count() == 2  # operator and citizen only
 
 
-def test_lifting_a_login_lock(console, citizen, operator):
-    Account.objects.filter(pk=citizen.pk).update(
-        locked_until=timezone.now() + datetime.timedelta(minutes=20), failed_logins=0
-    )
+def test_lifting_a_login_lock(console, citizen, operator, password):
+    """Locks are kept per identifier: the operator sees the latest and lifts them all."""
+    visitor = Client()
+    for identifier in [citizen.phone] * 5 + ["ivanova@example.ru"] * 5:
+        visitor.post("/login/", {"identifier": identifier, "password": "Wrong#Password1"})
+    page = text(console.get(f"/support/accounts/account/{citizen.pk}/change/"))
+    assert "Вход заблокирован до" in page
     response = console.post(
         "/support/accounts/account/",
         {"action": "unlock_selected", "_selected_action": [citizen.pk]},
     )
     assert response.status_code == 302
-    citizen.refresh_from_db()
-    assert citizen.locked_until is None
-    assert AuditEvent.objects.filter(action="account.unlocked", actor_id=str(operator.pk))
+    assert "Снята блокировка: 1." in text(console.get("/support/accounts/account/"))
     assert "сняла блокировку" in sms_to(citizen.phone)[-1]
+    for identifier in (citizen.phone, "ivanova@example.ru"):
+        response = visitor.post("/login/", {"identifier": identifier, "password": password})
+        assert response.status_code == 302, identifier
+    assert AuditEvent.objects.filter(action="account.unlocked", actor_id=str(operator.pk))
 
 
 def test_admin_password_change_is_the_idp_one(console):

@@ -197,6 +197,18 @@ elif DEMO:
 else:
     raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
 DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
+
+# Where pages and notices send a person who needs a human (no access to the phone, a change
+# they did not make): a phone number, an address, a page. Shown as typed, in every language.
+DEMO_SUPPORT_CONTACT = "8 800 000-00-00 (демо), support@egisz.localhost"
+SUPPORT_CONTACT = " ".join(env_str("EGISZ_SUPPORT_CONTACT").split()) or (
+    DEMO_SUPPORT_CONTACT if DEMO else ""
+)
+if not SUPPORT_CONTACT:
+    raise ImproperlyConfigured(
+        "EGISZ_SUPPORT_CONTACT must be set outside demo mode: pages and notifications send "
+        "people to support with it."
+    )
 SMS_GATEWAY = env_str("EGISZ_SMS_GATEWAY", "egisz.common.outbox.gateways.RecordingSmsGateway")
 # Budgets of SMS codes to numbers not confirmed before (registration, a new phone), against
 # SMS pumping (egisz.common.codes.budgets): per account, per number, per number prefix (its

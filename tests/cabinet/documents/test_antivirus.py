@@ -492,6 +492,7 @@ def settings_in_a_fresh_interpreter(tmp_path, **env: str) -> subprocess.Complete
         EGISZ_CABINET_OIDC_CLIENT_ID="lk-egisz",
         EGISZ_CABINET_OIDC_CLIENT_SECRET="a-real-secret-of-the-cabinet-0123456789",
         EGISZ_SMTP_HOST="smtp.example.org",
+        EGISZ_SUPPORT_CONTACT="8 800 100-00-00",
         EGISZ_SECRET_KEY="x" * 50,
         **env,
     )

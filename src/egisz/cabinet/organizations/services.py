@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -318,8 +319,11 @@ def save_policy(
         patient=patient,
         event="profile",
         title=_("Сохранены данные полиса ОМС"),
-        body=_("Полис %(enp)s, %(insurer)s. Если это были не вы, сообщите о проблеме.")
-        % {"enp": policy.enp_display, "insurer": insurer},
+        body=_(
+            "Полис %(enp)s, %(insurer)s. Если это были не вы, сообщите в службу поддержки: "
+            "%(contact)s."
+        )
+        % {"enp": policy.enp_display, "insurer": insurer, "contact": settings.SUPPORT_CONTACT},
         link=reverse("organizations:policy"),
     )
     return policy, True

@@ -3,6 +3,7 @@ notifications in one transaction."""
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -245,9 +246,9 @@ def confirm_contact_change(
                 phone=old_value,
                 text=_(
                     "ЕГИСЗ: номер телефона в личном кабинете изменён на %(new)s. "
-                    "Если это сделали не вы, войдите в кабинет и сообщите о проблеме."
+                    "Если это сделали не вы, сообщите в службу поддержки: %(contact)s."
                 )
-                % {"new": masked_new},
+                % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
             )
     else:
         title = _("Адрес электронной почты изменён")
@@ -258,16 +259,19 @@ def confirm_contact_change(
                 body=_(
                     "Адрес электронной почты в личном кабинете пациента ЕГИСЗ изменён на "
                     "%(new)s. Уведомления теперь приходят на новый адрес.\n\n"
-                    "Если это сделали не вы, войдите в кабинет и сообщите о проблеме."
+                    "Если это сделали не вы, сообщите в службу поддержки: %(contact)s."
                 )
-                % {"new": masked_new},
+                % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
             )
     notify_patient(
         patient=patient,
         event="contacts",
         title=title,
-        body=_("Новое значение: %(new)s. Если это сделали не вы, сообщите о проблеме.")
-        % {"new": masked_new},
+        body=_(
+            "Новое значение: %(new)s. Если это сделали не вы, сообщите в службу поддержки: "
+            "%(contact)s."
+        )
+        % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
         link=reverse("patients:personal_data"),
     )
     record_event(
@@ -348,7 +352,8 @@ def confirm_address_change(
         patient=patient,
         event="contacts",
         title=_("Изменён %(kind)s") % {"kind": label},
-        body=_("Если это сделали не вы, сообщите о проблеме."),
+        body=_("Если это сделали не вы, сообщите в службу поддержки: %(contact)s.")
+        % {"contact": settings.SUPPORT_CONTACT},
         link=reverse("patients:personal_data"),
     )
     record_event(

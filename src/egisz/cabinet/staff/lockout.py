@@ -4,14 +4,16 @@ After ``OPERATOR_LOCKOUT_THRESHOLD`` failures for one username within
 ``OPERATOR_LOCKOUT_WINDOW_MINUTES``, that username is refused for
 ``OPERATOR_LOCKOUT_MINUTES``, whether or not such a user exists (the answer is the same).
 State lives in Django's cache (Redis or the database table), shared by every process, under
-a hash of the lower-cased username. Times are kept inside the value and compared with the
-clock, so the rules do not depend on the cache backend's own expiry (which only tidies up).
+a hash of the username as authentication reads it (``login_name``). Times are kept inside
+the value and compared with the clock, so the rules do not depend on the cache backend's own
+expiry (which only tidies up).
 """
 
 import hashlib
 import time
 
 from django.conf import settings
+from django.contrib.auth.forms import UsernameField
 from django.core.cache import cache
 
 from egisz.cabinet.staff.journal import shown_username
@@ -19,8 +21,15 @@ from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 
 
+def login_name(username) -> str:
+    """The username as Django's login form hands it to authentication (stripped, NFKC:
+    «ｏperator» in full-width letters is «operator»), case-folded: every spelling that can
+    log in as one user, and a few that cannot, share one budget."""
+    return UsernameField().to_python(str(username or "")).casefold()
+
+
 def _key(username: str) -> str:
-    digest = hashlib.sha256(str(username or "").strip().lower().encode()).hexdigest()
+    digest = hashlib.sha256(login_name(username).encode()).hexdigest()
     return f"operator-login-lockout:{digest}"
 
 

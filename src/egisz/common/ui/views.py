@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -38,7 +39,9 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # Rendered without the request context: the failing request may be what broke.
-    return render(None, "errors/500.html", status=500)
+    return render(
+        None, "errors/500.html", {"support_contact": settings.SUPPORT_CONTACT}, status=500
+    )
 
 
 def csrf_failure(request, reason=""):

@@ -20,7 +20,6 @@ from egisz.common.identifiers import (
     normalize_snils,
     validate_birth_date,
 )
-from egisz.idp.accounts import selectors
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.services import PersonData
 
@@ -221,26 +220,9 @@ class RegistrationForm(PasswordPairMixin, forms.Form):
         },
     )
 
-    def clean_snils(self):
-        snils = self.cleaned_data["snils"]
-        if selectors.snils_in_use(snils):
-            raise ValidationError(
-                _("Учётная запись с этим СНИЛС уже есть. Войдите в неё или восстановите пароль.")
-            )
-        return snils
-
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if selectors.email_in_use(email):
-            raise ValidationError(
-                _(
-                    "Этот адрес уже указан в другой учётной записи. Укажите другой или оставьте "
-                    "поле пустым."
-                )
-            )
-        return email
-
-    # The phone is deliberately not checked here: see services.phone_in_use_text.
+    # No identifier is checked against other accounts here: whether a phone, СНИЛС or
+    # e-mail is someone's is never said to whoever types it (services.phone_in_use_text,
+    # services.confirm_registration).
 
     def clean(self):
         cleaned = super().clean()
@@ -334,9 +316,3 @@ class PersonalDataForm(forms.Form):
             "snils": account.snils_display,
             "passport": account.passport_display,
         }
-
-    def clean_snils(self):
-        snils = self.cleaned_data["snils"]
-        if selectors.snils_in_use(snils, exclude=self.account):
-            raise ValidationError(_("Этот СНИЛС уже указан в другой учётной записи."))
-        return snils

@@ -2,6 +2,8 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,11 @@ class Level(models.TextChoices):
     SIMPLIFIED = "simplified", _("упрощённая")
     STANDARD = "standard", _("стандартная")
     CONFIRMED = "confirmed", _("подтверждённая")
+
+
+# The levels at which the СНИЛС has been checked (by the registry, or by an operator who saw
+# the documents): only then is it the account's own, one account per СНИЛС, and a way in.
+VERIFIED_LEVELS = (Level.STANDARD, Level.CONFIRMED)
 
 
 class AccountManager(BaseUserManager):
@@ -37,11 +44,13 @@ class Account(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("имя"), max_length=60)
     middle_name = models.CharField(_("отчество"), max_length=60, blank=True)
     birth_date = models.DateField(_("дата рождения"), null=True, blank=True)
-    snils = models.CharField(_("СНИЛС"), max_length=11, unique=True, null=True, blank=True)
+    # Unique only once checked (Meta.constraints): a СНИЛС or an e-mail someone merely typed
+    # never keeps its real owner from registering. NULL, not "", when there is none.
+    snils = models.CharField(_("СНИЛС"), max_length=11, null=True, blank=True, db_index=True)  # noqa: DJ001
     inn = models.CharField(_("ИНН"), max_length=12, blank=True)
     passport = models.CharField(_("серия и номер паспорта"), max_length=10, blank=True)
     phone = models.CharField(_("мобильный телефон"), max_length=16, unique=True)
-    email = models.EmailField(_("электронная почта"), unique=True, null=True, blank=True)
+    email = models.EmailField(_("электронная почта"), null=True, blank=True, db_index=True)  # noqa: DJ001
     email_confirmed = models.BooleanField(_("почта подтверждена"), default=False)
 
     level = models.CharField(
@@ -53,8 +62,6 @@ class Account(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("активна"), default=True)
     is_staff = models.BooleanField(_("сотрудник поддержки"), default=False)
     must_change_password = models.BooleanField(_("временный пароль"), default=False)
-    failed_logins = models.PositiveSmallIntegerField(_("неудачных входов подряд"), default=0)
-    locked_until = models.DateTimeField(_("заблокирована до"), null=True, blank=True)
     date_joined = models.DateTimeField(_("дата регистрации"), default=timezone.now)
 
     objects = AccountManager()
@@ -68,6 +75,18 @@ class Account(AbstractBaseUser, PermissionsMixin):
         # Raising an account to «подтверждённая» is an operator's act of its own, separate
         # from editing the record.
         permissions = [("confirm_identity", _("Может подтверждать личность"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snils"],
+                condition=Q(level__in=VERIFIED_LEVELS),
+                name="account_checked_snils_once",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(email_confirmed=True),
+                name="account_confirmed_email_once",
+            ),
+        ]
 
     def __str__(self):
         return self.full_name or self.phone
@@ -87,9 +106,6 @@ class Account(AbstractBaseUser, PermissionsMixin):
     @property
     def phone_display(self) -> str:
         return format_phone(self.phone)
-
-    def is_locked(self, now=None) -> bool:
-        return bool(self.locked_until and self.locked_until > (now or timezone.now()))
 
 
 class PendingRegistration(models.Model):

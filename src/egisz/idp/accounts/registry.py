@@ -25,6 +25,9 @@ class Mismatch:
     PASSPORT = "passport"
     NAME = "name"
     BIRTH_DATE = "birth_date"
+    # Not the registry's answer: the data matched, but another account already holds the
+    # СНИЛС as checked (accounts.services._registry_verified).
+    SNILS_TAKEN = "snils_taken"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,12 @@ def registry_backend() -> RegistryBackend:
 def describe_mismatch(reason: str) -> str:
     """The plain-Russian explanation of a stored ``reason``."""
     codes = [code for code in (reason or "").split(",") if code]
+    if Mismatch.SNILS_TAKEN in codes:
+        return _(
+            "СНИЛС и паспорт совпали со сведениями реестра, но этот СНИЛС уже подтверждён в "
+            "другой учётной записи. Войдите в неё или восстановите пароль; если вы её не "
+            "создавали, обратитесь в службу поддержки: %(contact)s."
+        ) % {"contact": settings.SUPPORT_CONTACT}
     if Mismatch.SNILS_NOT_FOUND in codes:
         return _("СНИЛС не найден в реестре. Проверьте, правильно ли он указан.")
     labels = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from egisz.idp.accounts.models import (
+    VERIFIED_LEVELS,
     Account,
     IdentityConfirmation,
     Level,
@@ -18,21 +19,22 @@ def phone_in_use(phone: str) -> Account | None:
     return Account.objects.filter(phone=phone).first() if phone else None
 
 
-def snils_in_use(snils: str, *, exclude: Account | None = None) -> bool:
+def snils_checked_elsewhere(snils: str | None, *, exclude: Account | None = None) -> bool:
+    """Whether another account holds ``snils`` as checked (its own, a way in). A СНИЛС
+    someone merely typed holds nothing: see services, «Registration»."""
     if not snils:
         return False
-    query = Account.objects.filter(snils=snils)
+    query = Account.objects.filter(snils=snils, level__in=VERIFIED_LEVELS)
     if exclude is not None:
         query = query.exclude(pk=exclude.pk)
     return query.exists()
 
 
-def email_in_use(email: str, *, exclude: Account | None = None) -> bool:
-    # Case-insensitive: the login finds an account by e-mail with iexact, so two accounts
-    # differing only in case would lock both out of e-mail login.
+def email_confirmed_elsewhere(email: str | None, *, exclude: Account | None = None) -> bool:
+    """Whether another account has ``email`` confirmed (case-insensitively: one mailbox)."""
     if not email:
         return False
-    query = Account.objects.filter(email__iexact=email)
+    query = Account.objects.filter(email__iexact=email, email_confirmed=True)
     if exclude is not None:
         query = query.exclude(pk=exclude.pk)
     return query.exists()

@@ -30,7 +30,12 @@ from egisz.idp.accounts.models import (
     RegistryCheck,
 )
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.accounts.registry import RegistryUnavailable, describe_mismatch, registry_backend
+from egisz.idp.accounts.registry import (
+    Mismatch,
+    RegistryUnavailable,
+    describe_mismatch,
+    registry_backend,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +172,11 @@ class RegistrationResult:
     restart: bool = False
 
 
-def identifiers_taken_message() -> str:
+def phone_taken_message() -> str:
+    # Only the phone's owner gets here (the code went to that phone), and only when the
+    # number became an account while the code was on its way.
     return _(
-        "Учётная запись с таким телефоном, СНИЛС или адресом почты уже есть. "
-        "Войдите в неё или восстановите пароль."
+        "Учётная запись с этим номером телефона уже есть. Войдите в неё или восстановите пароль."
     )
 
 
@@ -179,7 +185,12 @@ def confirm_registration(
     *, pending: PendingRegistration, code: str, meta: RequestMeta, site_url: str
 ) -> RegistrationResult:
     """Check the SMS code; only a correct one creates the account (level «упрощённая»)
-    together with its registry check, e-mail confirmation and welcome SMS."""
+    together with its registry check, e-mail confirmation and welcome SMS.
+
+    The СНИЛС and e-mail are taken as typed, whoever else has typed them: they become the
+    account's own (unique, a way in) only when checked — the СНИЛС by the registry, the
+    e-mail by its link. So nothing here says whether another account has them, and nobody
+    can hold a stranger's СНИЛС or address against its owner by typing it first."""
     result = codes.check_code(purpose=REGISTRATION_CODE_PURPOSE, target=pending.phone, code=code)
     if not result.ok:
         return RegistrationResult(error=codes.describe_refusal(result))
@@ -215,17 +226,14 @@ def confirm_registration(
 def insert_account(
     *, person: PersonData, password_hash: str, must_change_password: bool = False
 ) -> Account:
-    """Create the account row, refusing identifiers another account already has.
+    """Create the account row (level «упрощённая», e-mail not yet confirmed), refusing a
+    phone another account already has. The СНИЛС and e-mail are claims until checked.
 
-    Callers run this inside a savepoint: the unique constraints catch what the checks
-    above them miss when two registrations race.
+    Callers run this inside a savepoint: the unique constraint on the phone catches what
+    the check misses when two registrations race.
     """
-    if (
-        selectors.phone_in_use(person.phone)
-        or selectors.snils_in_use(person.snils)
-        or selectors.email_in_use(person.email)
-    ):
-        raise AccountError(identifiers_taken_message())
+    if selectors.phone_in_use(person.phone):
+        raise AccountError(phone_taken_message())
     account = Account(
         phone=person.phone,
         last_name=person.last_name,
@@ -244,7 +252,7 @@ def insert_account(
     try:
         account.save(force_insert=True)
     except IntegrityError as exc:
-        raise AccountError(identifiers_taken_message()) from exc
+        raise AccountError(phone_taken_message()) from exc
     return account
 
 
@@ -259,10 +267,26 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def address_in_use_text() -> str:
+    # Mailed instead of a link when another account has this address confirmed: the
+    # person who typed it sees what anyone sees («we sent a link»); only the mailbox's
+    # owner, who reads this, learns that someone tried.
+    return _(
+        "Здравствуйте!\n\n"
+        "Кто-то указал этот адрес электронной почты в другой учётной записи Госуслуг. "
+        "Адрес уже подтверждён в вашей учётной записи и в ней остаётся. Если это были вы, "
+        "войдите в свою учётную запись или восстановите доступ к ней. Если нет, ничего "
+        "делать не нужно."
+    )
+
+
 def issue_email_confirmation(*, account: Account, site_url: str) -> EmailConfirmation:
     """Mail a one-time link (valid 24 hours) to the account's address; older links stop
     working. A link rather than a 6-digit code: a code lives 5 minutes, while the mail
-    may be read the next day, and the link works without logging in first."""
+    may be read the next day, and the link works without logging in first.
+
+    When another account has the address confirmed, the mailbox gets a notice instead and
+    the link recorded is never mailed: the resend limits and pages stay the same."""
     now = timezone.now()
     EmailConfirmation.objects.filter(
         account=account, used_at__isnull=True, expires_at__gt=now
@@ -275,6 +299,13 @@ def issue_email_confirmation(*, account: Account, site_url: str) -> EmailConfirm
         created_at=now,
         expires_at=now + EMAIL_CONFIRMATION_TTL,
     )
+    if selectors.email_confirmed_elsewhere(account.email, exclude=account):
+        queue_email(
+            to=account.email,
+            subject=_("Ваш адрес указан в другой учётной записи"),
+            body=address_in_use_text(),
+        )
+        return confirmation
     link = site_url.rstrip("/") + reverse("accounts:confirm_email", args=[token])
     body = _(
         "Здравствуйте, %(name)s!\n\n"
@@ -343,12 +374,20 @@ def confirm_email(*, token: str, meta: RequestMeta) -> Account | None:
     confirmation = EmailConfirmation.objects.select_for_update().get(pk=found.pk)
     if confirmation.used_at is not None:
         return None
+    account = Account.objects.select_for_update().get(pk=confirmation.account_id)
+    if selectors.email_confirmed_elsewhere(account.email, exclude=account):
+        return None
     now = timezone.now()
     confirmation.used_at = now
     confirmation.save(update_fields=["used_at"])
-    account = Account.objects.select_for_update().get(pk=confirmation.account_id)
     account.email_confirmed = True
-    account.save(update_fields=["email_confirmed"])
+    try:
+        # A savepoint: two accounts confirming one address at once — one of them wins.
+        with transaction.atomic():
+            account.save(update_fields=["email_confirmed"])
+    except IntegrityError:
+        transaction.set_rollback(True)
+        return None
     record_event(action="email.confirmed", meta=meta, subject=account)
     return account
 
@@ -410,6 +449,12 @@ def process_next_registry_check() -> RegistryCheck | None:
 
 
 def _registry_verified(check: RegistryCheck, account: Account) -> None:
+    if selectors.snils_checked_elsewhere(account.snils, exclude=account):
+        # The registry knows this person, and another account already holds the СНИЛС as
+        # checked. Said only now, to someone who gave the registry the person's full data:
+        # most likely the owner, who had forgotten that account.
+        _registry_rejected(check, account, Mismatch.SNILS_TAKEN)
+        return
     now = timezone.now()
     check.status = RegistryCheck.Status.VERIFIED
     check.reason = ""
@@ -438,10 +483,15 @@ def _registry_rejected(check: RegistryCheck, account: Account, reason: str) -> N
     record_event(
         action="registry.rejected", meta=SYSTEM, subject=account, success=False, reason=reason
     )
-    text = _(
-        "Госуслуги: данные учётной записи не прошли проверку в реестре. %(why)s "
-        "Исправьте их в личном кабинете, и мы проверим снова."
-    ) % {"why": describe_mismatch(reason)}
+    if reason == Mismatch.SNILS_TAKEN:
+        text = _("Госуслуги: уровень учётной записи не повышен. %(why)s") % {
+            "why": describe_mismatch(reason)
+        }
+    else:
+        text = _(
+            "Госуслуги: данные учётной записи не прошли проверку в реестре. %(why)s "
+            "Исправьте их в личном кабинете, и мы проверим снова."
+        ) % {"why": describe_mismatch(reason)}
     notify_owner(account, text=text, subject=_("Данные не прошли проверку"))
 
 
@@ -508,16 +558,12 @@ def correct_personal_data(*, account: Account, changes: dict, meta: RequestMeta)
         for field in CORRECTABLE_FIELDS
         if field in changes and getattr(account, field) != changes[field]
     ]
-    if "snils" in changed and selectors.snils_in_use(changes["snils"], exclude=account):
-        raise AccountError(_("Этот СНИЛС уже указан в другой учётной записи."))
+    # A СНИЛС another account has typed (or holds) is no reason to refuse: the registry
+    # check that follows decides (see «Registration»).
     for field in changed:
         setattr(account, field, changes[field])
     if changed:
-        try:
-            with transaction.atomic():
-                account.save(update_fields=changed)
-        except IntegrityError as exc:
-            raise AccountError(_("Этот СНИЛС уже указан в другой учётной записи.")) from exc
+        account.save(update_fields=changed)
     check = queue_registry_check(account=account)
     record_event(
         action="account.data_corrected",

@@ -3,8 +3,6 @@
 Views parse forms, call one service and render; the rules live in services.py.
 """
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,10 +17,17 @@ from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts import selectors, services
 from egisz.idp.accounts.forms import CodeForm, PersonalDataForm, RegistrationForm
 from egisz.idp.accounts.registry import describe_mismatch
+from egisz.idp.authn import plan as login_plan
+from egisz.idp.authn.models import Method
+from egisz.idp.authn.services import REGISTRATION_AMR
 from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.views import finish_login
 
 PENDING_KEY = "egisz_registration"
 WAIT_KEY = "egisz_registration_wait"
+# Where the new citizen goes once registered and logged in (an OpenID Connect authorization
+# that sent them to log in, say): a local path, checked again when used.
+NEXT_KEY = "egisz_registration_next"
 
 
 def _posted(request):
@@ -52,15 +57,22 @@ def wait_message(refusal) -> str:
 # --- Registration -----------------------------------------------------------------------
 
 
+def _next_url(request) -> str:
+    return login_plan.safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), reverse("accounts:home")
+    )
+
+
 def register(request):
     if request.user.is_authenticated:
-        return redirect("accounts:home")
+        return redirect(_next_url(request))
     if request.method == "POST":
         if too_many_attempts(request, group="register", rate=settings.REGISTER_IP_RATE):
             return rate_limited(request)
         form = RegistrationForm(request.POST)
+        context = {"form": form, "next": _next_url(request)}
         if not form.is_valid():
-            return render(request, "accounts/register.html", {"form": form}, status=400)
+            return render(request, "accounts/register.html", context, status=400)
         started = services.start_registration(
             person=form.person(),
             password=form.cleaned_data["password1"],
@@ -68,15 +80,20 @@ def register(request):
         )
         request.session[PENDING_KEY] = str(started.pending.token)
         request.session[WAIT_KEY] = wait_message(started.refusal) if started.refusal else ""
+        request.session[NEXT_KEY] = context["next"]
         return redirect("accounts:register_confirm")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     # «Изменить данные» from the code page brings back what was typed (never the password).
     pending = selectors.pending_registration(request.session.get(PENDING_KEY))
     initial = {}
+    next_url = _next_url(request)
     if pending is not None:
         initial = RegistrationForm.initial_from(services.PersonData.from_json(pending.data))
-    return render(request, "accounts/register.html", {"form": RegistrationForm(initial=initial)})
+        if "next" not in request.GET:
+            next_url = request.session.get(NEXT_KEY) or next_url
+    context = {"form": RegistrationForm(initial=initial), "next": next_url}
+    return render(request, "accounts/register.html", context)
 
 
 def _pending_or_restart(request):
@@ -118,13 +135,20 @@ def register_confirm(request):
     if result.account is None:
         form.add_error("code", result.error)
         return render(request, "accounts/register_confirm.html", context, status=400)
+    # The phone has just been proven by its code: the registration ends logged in, through
+    # the login's own last step (journal «регистрация с кодом из SMS», audit, browser).
     request.session.pop(PENDING_KEY, None)
-    messages.success(
-        request,
-        _("Учётная запись создана. Войдите: введите пароль, который вы придумали, и код из SMS."),
+    next_url = login_plan.safe_next(
+        request, request.session.pop(NEXT_KEY, None), reverse("accounts:home")
     )
-    query = urlencode({"login_hint": result.account.phone})
-    return redirect(f"{reverse('authn:login')}?{query}")
+    messages.success(request, _("Учётная запись создана, вы вошли в неё."))
+    return finish_login(
+        request,
+        account=result.account,
+        method=Method.REGISTRATION,
+        amr=REGISTRATION_AMR,
+        next_url=next_url,
+    )
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """Setting a new password: the form shared by every flow and the service that records it."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import sessions
+from egisz.idp.authn import lockout, sessions
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.models import SignOutReason
 
@@ -78,22 +79,20 @@ def set_new_password(
     keep_session_key: str | None,
     reason: SignOutReason = SignOutReason.PASSWORD_CHANGED,
 ) -> None:
-    """Store the new hash, end every other session, sign the account out of every service
-    (whoever knew the old password may hold their tokens), tell the owner, journal it."""
+    """Store the new hash, lift the login locks, end every other session, sign the account
+    out of every service (whoever knew the old password may hold their tokens), tell the
+    owner, journal it."""
     account.set_password(new_password)
     account.must_change_password = False
-    account.failed_logins = 0
-    account.locked_until = None
-    account.save(
-        update_fields=["password", "must_change_password", "failed_logins", "locked_until"]
-    )
+    account.save(update_fields=["password", "must_change_password"])
+    lockout.clear(lockout.account_keys(account))
     ended = sessions.end_all_sessions(account, except_key=keep_session_key)
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
     signout.account_signed_out(account, reason=reason, meta=meta, actor=account)
     text = _(
         "Госуслуги: пароль вашей учётной записи изменён. Если это сделали не вы, "
-        "срочно восстановите доступ и обратитесь в службу поддержки."
-    )
+        "срочно восстановите доступ и обратитесь в службу поддержки: %(contact)s."
+    ) % {"contact": settings.SUPPORT_CONTACT}
     notify_owner(account, subject=_("Пароль изменён"), text=text)
 
 

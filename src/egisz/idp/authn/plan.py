@@ -4,7 +4,7 @@ Stages (password → second factor → required actions) each read and advance i
 manner of authentik's flows. A plan older than PLAN_TTL is discarded.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -22,13 +22,28 @@ class LoginPlan:
     factor: str
     # Whether an authenticator app is enrolled, known from the password step.
     has_app: bool = False
+    # The lock keys of the identifier typed, and which of the account's identifiers it was:
+    # wrong codes count towards that identifier's lock (authn/lockout.py).
+    lock_keys: list[str] = field(default_factory=list)
+    kind: str = ""
 
     def expired(self) -> bool:
         return timezone.now() - datetime.fromisoformat(self.started_at) > PLAN_TTL
 
 
-def start(request, *, account_id: int, next_url: str, factor: str, has_app: bool) -> LoginPlan:
-    plan = LoginPlan(account_id, timezone.now().isoformat(), next_url, factor, has_app)
+def start(
+    request,
+    *,
+    account_id: int,
+    next_url: str,
+    factor: str,
+    has_app: bool,
+    lock_keys: list[str],
+    kind: str,
+) -> LoginPlan:
+    plan = LoginPlan(
+        account_id, timezone.now().isoformat(), next_url, factor, has_app, lock_keys, kind
+    )
     request.session[SESSION_KEY] = asdict(plan)
     return plan
 

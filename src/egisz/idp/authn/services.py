@@ -6,24 +6,23 @@ the same transaction as the change.
 
 import enum
 import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
 from egisz.common.request_meta import SYSTEM, RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import sessions, totp
-from egisz.idp.authn.identify import find_account, normalized_key
+from egisz.idp.authn import lockout, sessions, totp
+from egisz.idp.authn.identify import Kind, find_account, kind_for
 from egisz.idp.authn.models import AccountSession, KnownBrowser, LoginAttempt, Method
 from egisz.idp.oidc.models import SignOutReason
 
@@ -42,10 +41,9 @@ class PasswordResult:
     outcome: Outcome
     account: Account | None = None
     locked_until: datetime | None = None
-
-
-def lockout_duration() -> timedelta:
-    return timedelta(minutes=settings.LOCKOUT_MINUTES)
+    # What the second step counts its failures against (see lockout.py).
+    lock_keys: tuple[str, ...] = ()
+    kind: str = ""
 
 
 # A hash of a random password: checking against it costs what a real check costs, so an
@@ -57,84 +55,73 @@ def _spend_hash_time(password: str) -> None:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = make_password("egisz-timing-equaliser")
-    from django.contrib.auth.hashers import check_password
-
     check_password(password, _DUMMY_HASH)
 
 
-def _phantom_key(identifier: str) -> str:
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), normalized_key(identifier).encode(), hashlib.sha256
-    ).hexdigest()
-    return f"login-phantom:{digest}"
-
-
 def check_password_stage(*, identifier: str, password: str, meta: RequestMeta) -> PasswordResult:
-    """Check identifier and password. Unknown identifiers get the same answer, timing and,
-    after repeated tries, the same lock as real accounts, so nothing reveals whether an
-    account exists."""
-    now = timezone.now()
+    """Check identifier and password.
+
+    Unknown identifiers get the same answer, timing and lock as real accounts: the lock is
+    kept per identifier as normalised, by the same rows and rules for both (lockout.py)."""
     account = find_account(identifier)
-    if account is None or not account.is_active:
-        _spend_hash_time(password)
-        return _phantom_failure(identifier, now)
-    if account.is_locked(now):
-        _spend_hash_time(password)
-        with transaction.atomic():
-            _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.LOCKED)
-        return PasswordResult(Outcome.LOCKED, locked_until=account.locked_until)
-    # check_password() re-hashes with current Argon2 parameters when they changed.
-    if account.check_password(password):
-        return PasswordResult(Outcome.OK, account=account)
+    keys = lockout.keys_for(identifier)
+    kind = kind_for(account, identifier) if account else Kind.OTHER
     with transaction.atomic():
-        _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.BAD_PASSWORD)
-        locked_until = register_failure(account=account, meta=meta, stage="password")
+        held = lockout.hold(keys)
+        if held.locked_until:
+            _spend_hash_time(password)
+            if account is not None:
+                _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.LOCKED)
+            return PasswordResult(Outcome.LOCKED, locked_until=held.locked_until)
+        if account is None:
+            _spend_hash_time(password)
+        # check_password() re-hashes with current Argon2 parameters when they changed.
+        elif account.check_password(password):
+            return PasswordResult(Outcome.OK, account=account, lock_keys=tuple(keys), kind=kind)
+        locked_until = lockout.count_failure(held)
+        if account is not None:
+            _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.BAD_PASSWORD)
+            _account_failure(account, meta, stage="password", kind=kind, locked_until=locked_until)
     if locked_until:
         return PasswordResult(Outcome.LOCKED, locked_until=locked_until)
     return PasswordResult(Outcome.INVALID)
 
 
-def _phantom_failure(identifier: str, now: datetime) -> PasswordResult:
-    key = _phantom_key(identifier)
-    state = cache.get(key) or {"failures": 0, "locked_until": None}
-    if state["locked_until"] and state["locked_until"] > now:
-        return PasswordResult(Outcome.LOCKED, locked_until=state["locked_until"])
-    state["failures"] += 1
-    state["locked_until"] = None
-    if state["failures"] >= settings.LOCKOUT_THRESHOLD:
-        state = {"failures": 0, "locked_until": now + lockout_duration()}
-    cache.set(key, state, timeout=int(lockout_duration().total_seconds()) + 60)
-    if state["locked_until"]:
-        return PasswordResult(Outcome.LOCKED, locked_until=state["locked_until"])
-    return PasswordResult(Outcome.INVALID)
+# «…попыток входа по номеру телефона вход по нему заблокирован…»
+_KIND_WORDS = {
+    Kind.PHONE: gettext_lazy("номеру телефона"),
+    Kind.EMAIL: gettext_lazy("адресу электронной почты"),
+    Kind.SNILS: gettext_lazy("СНИЛС"),
+    Kind.OTHER: gettext_lazy("логину"),
+}
 
 
-def register_failure(*, account: Account, meta: RequestMeta, stage: str) -> datetime | None:
-    """Count one failed attempt; lock the account at the threshold. Returns the lock end."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    now = timezone.now()
-    account.failed_logins += 1
+def _account_failure(
+    account: Account, meta: RequestMeta, *, stage: str, kind: str, locked_until: datetime | None
+) -> None:
+    """The audit of a failure on a real account and, when it has just locked the identifier,
+    the owner's notice (SMS, and e-mail once confirmed)."""
     record_event(action="login.failed", meta=meta, subject=account, success=False, stage=stage)
-    if account.failed_logins < settings.LOCKOUT_THRESHOLD:
-        account.save(update_fields=["failed_logins"])
-        return None
-    account.failed_logins = 0
-    account.locked_until = now + lockout_duration()
-    account.save(update_fields=["failed_logins", "locked_until"])
+    if not locked_until:
+        return
     record_event(
         action="account.locked",
         meta=meta,
         subject=account,
         success=True,
-        until=account.locked_until.isoformat(),
+        identifier=kind,
+        until=locked_until.isoformat(),
     )
-    until_text = timezone.localtime(account.locked_until).strftime("%H:%M")
+    by = _KIND_WORDS.get(kind, _KIND_WORDS[Kind.OTHER])
     text = _(
-        "Госуслуги: после %(n)d неудачных попыток входа учётная запись заблокирована до "
+        "Госуслуги: после %(n)d неудачных попыток входа по %(by)s вход по нему заблокирован до "
         "%(until)s (МСК). Если это были не вы, смените пароль."
-    ) % {"n": settings.LOCKOUT_THRESHOLD, "until": until_text}
-    notify_owner(account, subject=_("Учётная запись временно заблокирована"), text=text)
-    return account.locked_until
+    ) % {
+        "n": settings.LOCKOUT_THRESHOLD,
+        "by": by,
+        "until": timezone.localtime(locked_until).strftime("%H:%M"),
+    }
+    notify_owner(account, subject=_("Вход временно заблокирован"), text=text)
 
 
 def send_login_code(*, account: Account) -> None:
@@ -163,6 +150,8 @@ FACTOR_AMR = {
     Factor.TOTP: ["pwd", "otp", "mfa"],
     Factor.RECOVERY: ["pwd", "mfa"],
 }
+# A registration proves the phone by its SMS code; the password was chosen, not proven.
+REGISTRATION_AMR = ["sms"]
 
 
 @dataclass(frozen=True)
@@ -173,48 +162,65 @@ class FactorResult:
 
 
 def check_second_factor(
-    *, account: Account, factor: Factor, code: str, meta: RequestMeta
+    *,
+    account: Account,
+    factor: Factor,
+    code: str,
+    meta: RequestMeta,
+    lock_keys: tuple[str, ...] | list[str],
+    kind: str,
 ) -> FactorResult:
-    """Check the one-time code of the second step; failures count towards the lockout.
-
-    ``account`` must be freshly loaded in this request (its lock is read from it)."""
-    if account.is_locked():
-        return FactorResult(False, locked_until=account.locked_until)
-    message = _("Неверный код.")
-    if factor is Factor.SMS:
-        result = codes.check_code(purpose=LOGIN_CODE_PURPOSE, target=account.phone, code=code)
-        ok = result.ok
-        if not ok:
-            message = codes.describe_refusal(result)
-    elif factor is Factor.TOTP:
-        device = totp.active_device(account)
-        ok = device is not None and totp.verify_code(device, code)
-        message = _("Неверный код из приложения. Проверьте, что время на телефоне точное.")
-    else:
-        ok = totp.use_recovery_code(account, code)
-        message = _("Резервный код неверен или уже использован.")
-    if ok:
-        return FactorResult(True)
+    """Check the one-time code of the second step. Failures count towards the lock of the
+    identifier the password step used (``lock_keys``, from the login plan)."""
     with transaction.atomic():
+        held = lockout.hold(list(lock_keys))
+        if held.locked_until:
+            return FactorResult(False, locked_until=held.locked_until)
+        message = _("Неверный код.")
+        if factor is Factor.SMS:
+            result = codes.check_code(purpose=LOGIN_CODE_PURPOSE, target=account.phone, code=code)
+            ok = result.ok
+            if not ok:
+                message = codes.describe_refusal(result)
+        elif factor is Factor.TOTP:
+            device = totp.active_device(account)
+            ok = device is not None and totp.verify_code(device, code)
+            message = _("Неверный код из приложения. Проверьте, что время на телефоне точное.")
+        else:
+            ok = totp.use_recovery_code(account, code)
+            message = _("Резервный код неверен или уже использован.")
+        if ok:
+            return FactorResult(True)
         _journal(account, meta, FACTOR_METHOD[factor], LoginAttempt.Result.BAD_CODE)
-        locked_until = register_failure(account=account, meta=meta, stage=factor.value)
+        locked_until = lockout.count_failure(held)
+        _account_failure(account, meta, stage=factor.value, kind=kind, locked_until=locked_until)
     return FactorResult(False, message=message, locked_until=locked_until)
 
 
 @transaction.atomic
-def complete_login(*, account: Account, factor: Factor, meta: RequestMeta, device_id: str) -> bool:
-    """Record a successful two-step login. Returns True if the browser is new to the account
-    (the owner has then been told)."""
+def complete_login(
+    *,
+    account: Account,
+    method: Method,
+    meta: RequestMeta,
+    device_id: str,
+    lock_keys: tuple[str, ...] | list[str] = (),
+    recovery_code_used: bool = False,
+) -> bool:
+    """Record a successful login (two steps, or a registration that has just proven the
+    phone): the login journal, the audit, the browser. The failures counted against the
+    identifier used are forgotten. Returns True if the browser is new to the account (the
+    owner has then been told)."""
     # last_login is set here rather than by Django's user_logged_in receiver (disconnected
     # in AuthnConfig.ready): one UPDATE for the whole account row.
     now = timezone.now()
-    Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None, last_login=now)
+    Account.objects.filter(pk=account.pk).update(last_login=now)
+    lockout.clear(list(lock_keys))
     first_login = account.last_login is None
     account.last_login = now
-    method = FACTOR_METHOD[factor]
     _journal(account, meta, method, LoginAttempt.Result.SUCCESS)
     record_event(action="login.success", meta=meta, subject=account, method=method.value)
-    if factor is Factor.RECOVERY:
+    if recovery_code_used:
         record_event(action="mfa.recovery_code_used", meta=meta, subject=account)
     device_hash = hashlib.sha256(device_id.encode()).hexdigest()
     if KnownBrowser.objects.filter(account=account, device_hash=device_hash).update(last_seen=now):

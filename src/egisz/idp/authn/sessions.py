@@ -153,6 +153,18 @@ def end_current_session(request, *, reason: SignOutReason, initiator=None) -> Ac
     return record
 
 
+def cycle_key(request) -> None:
+    """A new session key for what this browser may do from now on (a step that raised it):
+    a key known to someone else before the step is worth nothing after it. The data stays;
+    a logged-in session's record follows the key, so it can still be listed and ended."""
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    if old_key:
+        AccountSession.objects.filter(session_key=old_key).update(
+            session_key=request.session.session_key
+        )
+
+
 def keep_logged_in(request, account) -> None:
     """After the owner's own password change: stay logged in under a new session key."""
     old_key = request.session.session_key

@@ -20,6 +20,7 @@ from egisz.idp.authn import plan as login_plan
 from egisz.idp.authn import services, sessions, totp
 from egisz.idp.authn.forms import CodeForm, LoginForm
 from egisz.idp.authn.middleware import mark_session_start
+from egisz.idp.authn.models import Method
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Factor, Outcome
 from egisz.idp.authn.throttle import rate_limited, too_many_attempts
@@ -78,7 +79,13 @@ def login_view(request):
     has_app = totp.active_device(account) is not None
     factor = Factor.TOTP if has_app else Factor.SMS
     login_plan.start(
-        request, account_id=account.pk, next_url=next_url, factor=factor.value, has_app=has_app
+        request,
+        account_id=account.pk,
+        next_url=next_url,
+        factor=factor.value,
+        has_app=has_app,
+        lock_keys=list(result.lock_keys),
+        kind=result.kind,
     )
     if factor is Factor.SMS:
         _send_sms_code(request, account)
@@ -126,7 +133,12 @@ def code_view(request):
         return render(request, "authn/code.html", context, status=400)
     meta = RequestMeta.from_request(request)
     result = services.check_second_factor(
-        account=account, factor=factor, code=form.cleaned_data["code"], meta=meta
+        account=account,
+        factor=factor,
+        code=form.cleaned_data["code"],
+        meta=meta,
+        lock_keys=plan.lock_keys,
+        kind=plan.kind,
     )
     if result.locked_until:
         login_plan.clear(request)
@@ -139,15 +151,44 @@ def code_view(request):
     if not result.ok:
         form.add_error("code", result.message)
         return render(request, "authn/code.html", context, status=400)
-    return _finish_login(request, plan, account, factor, meta)
+    login_plan.clear(request)
+    return finish_login(
+        request,
+        account=account,
+        method=services.FACTOR_METHOD[factor],
+        amr=services.FACTOR_AMR[factor],
+        next_url=plan.next_url,
+        lock_keys=plan.lock_keys,
+        recovery_code_used=factor is Factor.RECOVERY,
+    )
 
 
-def _finish_login(request, plan, account: Account, factor: Factor, meta: RequestMeta):
+def finish_login(
+    request,
+    *,
+    account: Account,
+    method: Method,
+    amr: list[str],
+    next_url: str,
+    lock_keys: list[str] | tuple[str, ...] = (),
+    recovery_code_used: bool = False,
+):
+    """Log ``account`` in on this browser once it has proven what ``method`` says (the two
+    login steps, or a registration's SMS code): the login journal and audit, the known
+    browser, a new session key and its record, how the login happened (for OpenID Connect);
+    then on to ``next_url`` (a local path), or first to replace a temporary password."""
+    meta = RequestMeta.from_request(request)
     device_id = request.COOKIES.get(DEVICE_COOKIE, "")
     if not (16 <= len(device_id) <= 64):
         device_id = secrets.token_urlsafe(24)
-    services.complete_login(account=account, factor=factor, meta=meta, device_id=device_id)
-    login_plan.clear(request)
+    services.complete_login(
+        account=account,
+        method=method,
+        meta=meta,
+        device_id=device_id,
+        lock_keys=lock_keys,
+        recovery_code_used=recovery_code_used,
+    )
     if request.user.is_authenticated:
         # A fresh login over a live session (prompt=login, max_age): the old session's
         # record ends and the new login gets a key of its own.
@@ -155,17 +196,15 @@ def _finish_login(request, plan, account: Account, factor: Factor, meta: Request
         request.session.cycle_key()
     login(request, account, backend="django.contrib.auth.backends.ModelBackend")
     mark_session_start(request)
-    sessions.remember_authentication(request, account=account, amr=services.FACTOR_AMR[factor])
-    sessions.start_session(
-        request=request, account=account, method=services.FACTOR_METHOD[factor], meta=meta
-    )
+    sessions.remember_authentication(request, account=account, amr=amr)
+    sessions.start_session(request=request, account=account, method=method, meta=meta)
     if account.must_change_password:
         # Where the login was going (a service's authorization, say) once the new
         # password is set.
-        request.session[RESUME_KEY] = plan.next_url
+        request.session[RESUME_KEY] = next_url
         target = reverse("authn:temporary_password")
     else:
-        target = plan.next_url
+        target = next_url
     response = redirect(target)
     response.set_cookie(
         DEVICE_COOKIE,

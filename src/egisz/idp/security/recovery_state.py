@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from egisz.idp.authn import sessions
+
 SESSION_KEY = "egisz_recovery"
 # The whole recovery (codes included) must fit in this time.
 FLOW_TTL = timedelta(minutes=15)
@@ -37,8 +39,9 @@ class RecoveryState:
 
 
 def start(request, *, target: str, channel: str) -> RecoveryState:
-    """A new recovery replaces any earlier one, verified or not."""
+    """A new recovery replaces any earlier one, verified or not, under a new session key."""
     state = RecoveryState(target=target, channel=channel, started_at=timezone.now().isoformat())
+    sessions.cycle_key(request)
     request.session[SESSION_KEY] = asdict(state)
     return state
 
@@ -60,6 +63,9 @@ def load(request) -> RecoveryState | None:
 
 
 def mark_verified(request, state: RecoveryState, *, account_id: int) -> None:
+    """The code is confirmed: this browser may now set the account's password. It does so
+    under a new session key, so a key planted or seen before the code is useless."""
+    sessions.cycle_key(request)
     state.account_id = account_id
     state.verified_at = timezone.now().isoformat()
     request.session[SESSION_KEY] = asdict(state)

@@ -6,6 +6,7 @@ transaction, as the house rules ask.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -197,8 +198,10 @@ def confirm_totp(*, account: Account, code: str, meta: RequestMeta) -> list[str]
         subject=_("Подключено приложение-аутентификатор"),
         text=_(
             "Госуслуги: к учётной записи подключено приложение-аутентификатор. Если это "
-            "сделали не вы, срочно смените пароль и обратитесь в службу поддержки."
-        ),
+            "сделали не вы, срочно смените пароль и обратитесь в службу поддержки: "
+            "%(contact)s."
+        )
+        % {"contact": settings.SUPPORT_CONTACT},
     )
     return recovery_codes
 

@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +26,7 @@ from egisz.idp.accounts.models import (
     RegistryCheck,
 )
 from egisz.idp.accounts.services import AccountError
+from egisz.idp.authn import lockout
 from egisz.idp.support import services
 from egisz.idp.support.forms import ConfirmIdentityForm, OperatorAccountForm
 
@@ -96,8 +98,7 @@ class AccountAdmin(admin.ModelAdmin):
                 "fields": (
                     "is_active",
                     "must_change_password",
-                    "failed_logins",
-                    "locked_until",
+                    "login_locked_until",
                     "last_login",
                     "date_joined",
                     "is_staff",
@@ -129,6 +130,12 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("ФИО"), ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    @admin.display(description=gettext_lazy("Вход заблокирован до"))
+    def login_locked_until(self, obj):
+        # Locks are kept per identifier (phone, e-mail, СНИЛС): the latest one on now.
+        until = lockout.account_locked_until(obj)
+        return formats.localize(timezone.localtime(until)) if until else "—"
 
     def get_search_results(self, request, queryset, search_term):
         """Phones and СНИЛС are found however the operator types them."""

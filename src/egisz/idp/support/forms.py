@@ -47,13 +47,13 @@ class OperatorAccountForm(forms.Form):
 
     def clean_snils(self):
         snils = self.cleaned_data["snils"]
-        if selectors.snils_in_use(snils):
+        if selectors.snils_checked_elsewhere(snils):
             raise ValidationError(_("С этим СНИЛС уже есть учётная запись."))
         return snils
 
     def clean_email(self):
         email = self.cleaned_data["email"]
-        if selectors.email_in_use(email):
+        if selectors.email_confirmed_elsewhere(email):
             raise ValidationError(_("Этот адрес уже указан в другой учётной записи."))
         return email
 

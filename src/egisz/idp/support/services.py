@@ -4,6 +4,7 @@ operator as the actor and the citizen is told."""
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from egisz.common.audit.services import record_event
 from egisz.common.outbox.services import queue_sms
 from egisz.common.request_meta import RequestMeta
+from egisz.idp.accounts import selectors
 from egisz.idp.accounts.models import Account, IdentityConfirmation, Level
 from egisz.idp.accounts.notifications import notify_owner
 from egisz.idp.accounts.services import (
@@ -22,7 +24,7 @@ from egisz.idp.accounts.services import (
     issue_email_confirmation,
     queue_registry_check,
 )
-from egisz.idp.authn import sessions
+from egisz.idp.authn import lockout, sessions
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.models import SignOutReason
 
@@ -54,6 +56,10 @@ def confirm_identity(
     if method not in IdentityConfirmation.Method.values:
         raise AccountError(_("Выберите способ подтверждения."))
     account = Account.objects.select_for_update().get(pk=account.pk)
+    if selectors.snils_checked_elsewhere(account.snils, exclude=account):
+        # Another account already holds this СНИЛС as its own: the citizen should recover
+        # access to that one.
+        raise AccountError(_("Этот СНИЛС уже подтверждён в другой учётной записи."))
     confirmation = IdentityConfirmation.objects.create(
         account=account, method=method, operator=operator, note=(note or "")[:500]
     )
@@ -71,8 +77,8 @@ def confirm_identity(
     text = _(
         "Госуслуги: ваша личность подтверждена (%(method)s). Уровень учётной записи — "
         "подтверждённая. Если вы не обращались за подтверждением, сразу сообщите в службу "
-        "поддержки."
-    ) % {"method": confirmation.get_method_display()}
+        "поддержки: %(contact)s."
+    ) % {"method": confirmation.get_method_display(), "contact": settings.SUPPORT_CONTACT}
     notify_owner(account, subject=_("Личность подтверждена"), text=text)
     return confirmation
 
@@ -124,12 +130,9 @@ def create_account_by_operator(
 def unlock_account(*, account: Account, operator: Account, meta: RequestMeta) -> bool:
     """Lift a login lock early (the citizen called support). False if it was not locked."""
     _require(operator, "accounts.change_account")
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    if not account.is_locked():
+    if lockout.account_locked_until(account) is None:
         return False
-    account.locked_until = None
-    account.failed_logins = 0
-    account.save(update_fields=["locked_until", "failed_logins"])
+    lockout.clear(lockout.account_keys(account))
     record_event(action="account.unlocked", meta=meta, actor=operator, subject=account)
     queue_sms(
         phone=account.phone,
