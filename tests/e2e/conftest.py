@@ -260,6 +260,7 @@ def cabinet(idp, tmp_path_factory) -> SiteServer:
             "--name=ЕГИСЗ",
             f"--redirect-uri={url}/sso/callback/",
             f"--post-logout-uri={url}/",
+            f"--backchannel-logout-uri={url}/sso/backchannel-logout/",
             f"--scopes={CABINET_SCOPES}",
             # It refreshes its tokens while the citizen's session lasts.
             "--always-refresh-tokens",
@@ -274,9 +275,6 @@ def cabinet(idp, tmp_path_factory) -> SiteServer:
         EGISZ_CABINET_OIDC_ISSUER=idp.url,
         EGISZ_CABINET_OIDC_CLIENT_ID=client["client_id"],
         EGISZ_CABINET_OIDC_CLIENT_SECRET=client["client_secret"],
-        # The grant check on every request (a fallback every 5 minutes by default): a
-        # consent withdrawn at the IdP ends the cabinet session at the next page.
-        EGISZ_CABINET_GRANT_CHECK_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
     database = None

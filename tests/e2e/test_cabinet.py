@@ -7,13 +7,14 @@ as a person reads them on their phone.
 
 import io
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.people import read_sms_code, snils_for, typed_phone
+from tests.e2e.people import log_in, read_sms_code, snils_for, typed_phone
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,21 @@ def log_in_through_idp(page: Page, citizen: Citizen) -> None:
     code = read_sms_code(page.context, citizen.phone, "Код для входа")
     page.get_by_label("Код подтверждения").fill(code)
     page.get_by_role("button", name="Подтвердить", exact=True).click()
+
+
+def expect_cabinet_session_ended(page: Page, cabinet, citizen: Citizen) -> None:
+    """The IdP's logout token reaches the cabinet through its worker within moments: the
+    first cabinet page after it ends the session and says why."""
+    deadline = time.monotonic() + 20
+    while True:
+        page.goto(f"{cabinet.url}/personal/")
+        if page.url == f"{cabinet.url}/" or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)
+    expect(page).to_have_url(f"{cabinet.url}/")
+    expect(page.get_by_text("Госуслуги сообщили, что ваш сеанс там завершён")).to_be_visible()
+    expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
+    expect(page.get_by_text(citizen.last_name)).to_have_count(0)
 
 
 # The elements sticking out on the right, to name them when the check fails.
@@ -246,12 +262,33 @@ def test_consent_withdrawn_at_the_idp_ends_the_cabinet_session(
     row.get_by_role("button", name="Отозвать согласие").click()
     expect(page.get_by_role("row").filter(has_text="ЕГИСЗ")).to_have_count(0)
 
-    # The next cabinet page ends the session and says why.
-    page.goto(f"{cabinet.url}/personal/")
-    expect(page).to_have_url(f"{cabinet.url}/")
-    expect(page.get_by_text("Доступ к данным отозван на Госуслугах")).to_be_visible()
-    expect(page.get_by_role("link", name="Войти через Госуслуги").first).to_be_visible()
-    expect(page.get_by_text(confirmed_citizen.last_name)).to_have_count(0)
+    # The IdP tells the cabinet (back-channel logout): its next page ends the session.
+    expect_cabinet_session_ended(page, cabinet, confirmed_citizen)
+
+
+def test_password_changed_at_the_idp_ends_the_cabinet_session_in_another_browser(
+    idp, cabinet, new_context, confirmed_citizen
+):
+    """«Смените пароль и завершите сеансы»: a cabinet session opened in one browser (as
+    by someone who learnt the password) ends when the owner changes the password at the
+    IdP in another."""
+    other = new_context().new_page()
+    other.goto(f"{cabinet.url}/")
+    log_in_through_idp(other, confirmed_citizen)
+    other.get_by_label(AGREE).check()
+    other.get_by_role("button", name="Подтвердить", exact=True).click()
+    expect(other).to_have_url(f"{cabinet.url}/profile/")
+
+    owner = new_context().new_page()
+    log_in(owner, confirmed_citizen.phone, confirmed_citizen.password)
+    owner.goto("/settings/password/")
+    owner.get_by_label("Текущий пароль").fill(confirmed_citizen.password)
+    owner.get_by_label("Новый пароль", exact=True).fill("Novy#Parol2026x")
+    owner.get_by_label("Повторите новый пароль").fill("Novy#Parol2026x")
+    owner.get_by_role("button", name="Сохранить").click()
+    expect(owner.get_by_text("Пароль изменён").first).to_be_visible()
+
+    expect_cabinet_session_ended(other, cabinet, confirmed_citizen)
 
 
 def test_logging_out_after_refusing_consent_ends_the_idp_session_too(
