@@ -181,7 +181,10 @@ elif DEMO:
     # The demo keeps e-mail in the outbox table only (readable at /dev/outbox).
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 else:
-    raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
+    raise ImproperlyConfigured(
+        "EGISZ_SMTP_HOST (the SMTP server that sends e-mail) must be set outside demo mode "
+        "(EGISZ_DEMO=1)."
+    )
 DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
 SMS_GATEWAY = env_str("EGISZ_SMS_GATEWAY", "egisz.common.outbox.gateways.RecordingSmsGateway")
 OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
