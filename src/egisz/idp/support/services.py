@@ -23,7 +23,8 @@ from egisz.idp.accounts.services import (
     queue_registry_check,
 )
 
-SUPPORT_GROUP = "support"  # created, with its permissions, by migration 0001
+# Created, with its permissions, by migration 0001 (as "support"; renamed by 0002).
+SUPPORT_GROUP = "Служба поддержки"
 TEMPORARY_PASSWORD_LENGTH = 12
 # No look-alikes (0/O, 1/l/I): the citizen retypes this from an SMS.
 _LOWER = "abcdefghijkmnopqrstuvwxyz"
