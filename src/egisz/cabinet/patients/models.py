@@ -90,7 +90,18 @@ class Address(models.Model):
 
     @property
     def display(self) -> str:
-        parts = [self.postcode, self.region, self.city, self.street, self.house]
+        # A federal city (Москва, Санкт-Петербург, Севастополь) is its own region: named once.
+        city = "" if _place_name(self.city) == _place_name(self.region) else self.city
+        parts = [self.postcode, self.region, city, self.street, self.house]
         if self.flat:
             parts.append(str(_("кв. %(flat)s") % {"flat": self.flat}))
         return ", ".join(part for part in parts if part)
+
+
+def _place_name(name: str) -> str:
+    """A city's or region's name without the «г.» before it, for comparing the two."""
+    name = " ".join((name or "").split()).casefold().replace("ё", "е")
+    for prefix in ("г. ", "г.", "город "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
