@@ -5,6 +5,7 @@ may show no English; the admin's phrases around a model's name read right; days 
 genitive («5 декабря»)."""
 
 import datetime
+import importlib
 import io
 import json
 import re
@@ -188,3 +189,23 @@ def test_the_support_group_has_a_russian_name_and_keeps_its_rights():
     assert not Group.objects.filter(name="support").exists()
     rights = set(Group.objects.get(name=SUPPORT_GROUP).permissions.values_list("codename", flat=1))
     assert {"view_account", "confirm_identity", "change_application", "view_consent"} <= rights
+
+
+def test_renaming_the_support_group_keeps_its_members_and_merges_a_namesake(make_account):
+    """support.0002 on a database where the group still has its old name and a group of
+    the new name was made by hand: one group, with both's rights and members."""
+    from django.apps import apps
+
+    migration = importlib.import_module("egisz.idp.support.migrations.0002_russian_group_name")
+    renamed = Group.objects.get(name=SUPPORT_GROUP)
+    renamed.name = "support"
+    renamed.save(update_fields=["name"])
+    operator = make_account(phone="+79160000008", is_staff=True)
+    operator.groups.add(renamed)
+    namesake = Group.objects.create(name=SUPPORT_GROUP)
+
+    migration.rename(apps, None)
+
+    assert not Group.objects.filter(name="support").exists()
+    assert list(operator.groups.all()) == [namesake]
+    assert namesake.permissions.filter(codename="confirm_identity").exists()
