@@ -16,13 +16,19 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+from oauth2_provider.models import (
+    AccessToken,
+    Grant,
+    IDToken,
+    RefreshToken,
+    get_application_model,
+)
 
 from egisz.common.audit.models import AuditEvent
 from egisz.idp.accounts.models import Account, DemoRegistryRecord
 from egisz.idp.oidc.claims import SCOPES
 from egisz.idp.oidc.consent import give_consent
-from egisz.idp.oidc.demo import CABINET_CLIENT_ID, DEMO_CLIENTS
+from egisz.idp.oidc.demo import CABINET_CLIENT_ID
 from egisz.idp.support.services import SUPPORT_GROUP
 from tests.common.admin_walk import data_words, visible_text, walk_admin
 
@@ -84,8 +90,6 @@ def demo(meta):
 
 
 def _application(client_id):
-    from oauth2_provider.models import get_application_model
-
     return get_application_model().objects.get(client_id=client_id)
 
 
@@ -96,7 +100,7 @@ def site_identifiers() -> set[str]:
     return data_words(
         *SCOPES,
         *(method for method, _label in Grant.CODE_CHALLENGE_METHODS),
-        *(client["client_id"] for client in DEMO_CLIENTS),
+        *get_application_model().objects.values_list("client_id", flat=True),
         *(f"{e.actor_id} {e.subject_id} {e.user_agent} {json.dumps(e.details)}" for e in events),
     )
 
