@@ -28,6 +28,7 @@ from egisz.idp.accounts.models import (
 )
 from egisz.idp.accounts.services import run_registry_checks
 from egisz.idp.oidc.demo import CABINET_CLIENT_ID, CABINET_CLIENT_SECRET, PARTNER_CLIENT_ID
+from egisz.idp.support.services import SUPPORT_GROUP
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,7 @@ def test_identifiers_and_passwords_are_valid():
 def test_operator_and_confirmed_citizen(client):
     load()
     operator = Account.objects.get(is_staff=True)
-    assert operator.groups.filter(name="support").exists()
+    assert operator.groups.filter(name=SUPPORT_GROUP).exists()
     assert operator.has_perm("accounts.confirm_identity")
     assert operator.level == Level.CONFIRMED
     client.force_login(operator)

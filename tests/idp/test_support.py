@@ -28,7 +28,7 @@ def operator(make_account):
         is_staff=True,
         level=Level.CONFIRMED,
     )
-    account.groups.add(Group.objects.get(name="support"))
+    account.groups.add(Group.objects.get(name=services.SUPPORT_GROUP))
     return account
 
 
@@ -69,7 +69,7 @@ def text(response) -> str:
 
 
 def test_support_group_exists_with_its_permissions():
-    group = Group.objects.get(name="support")
+    group = Group.objects.get(name=services.SUPPORT_GROUP)
     granted = {
         f"{p.content_type.app_label}.{p.codename}"
         for p in group.permissions.select_related("content_type")
@@ -327,7 +327,7 @@ def test_admin_password_change_is_the_idp_one(console):
 def test_only_a_superuser_appoints_operators_and_it_is_journalled(client, make_account, citizen):
     admin = make_account(phone="+79161110007", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    support = Group.objects.get(name="support")
+    support = Group.objects.get(name=services.SUPPORT_GROUP)
     response = client.post(
         f"/support/accounts/account/{citizen.pk}/change/",
         {
@@ -343,7 +343,7 @@ def test_only_a_superuser_appoints_operators_and_it_is_journalled(client, make_a
     )
     assert response.status_code == 302
     citizen.refresh_from_db()
-    assert citizen.is_staff and citizen.groups.filter(name="support").exists()
+    assert citizen.is_staff and citizen.groups.filter(name=services.SUPPORT_GROUP).exists()
     assert citizen.level == Level.STANDARD  # still not editable
     event = AuditEvent.objects.get(action="account.roles_changed")
     assert event.actor_id == str(admin.pk)

@@ -35,7 +35,14 @@ USE_TZ = True
 TIME_ZONE = env_str("EGISZ_TIME_ZONE", "Europe/Moscow")
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LOCALE_PATHS = [
+    PACKAGE_DIR / "locale",
+    # Russian for libraries' strings that read wrong or are missing in their own catalogues
+    # (Django admin's phrases around a model's name); see its django.po.
+    PACKAGE_DIR / "common" / "ui" / "library_locale",
+]
+# Django's formats, with the day of a month in the genitive in Russian (common/ui/formats).
+FORMAT_MODULE_PATH = ["egisz.common.ui.formats"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,7 +202,10 @@ elif DEMO:
     # The demo keeps e-mail in the outbox table only (readable at /dev/outbox).
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 else:
-    raise ImproperlyConfigured("EGISZ_SMTP_HOST must be set outside demo mode.")
+    raise ImproperlyConfigured(
+        "EGISZ_SMTP_HOST (the SMTP server that sends e-mail) must be set outside demo mode "
+        "(EGISZ_DEMO=1)."
+    )
 DEFAULT_FROM_EMAIL = env_str("EGISZ_MAIL_FROM", "no-reply@egisz.localhost")
 
 # Where pages and notices send a person who needs a human (no access to the phone, a change

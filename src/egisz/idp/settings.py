@@ -24,9 +24,12 @@ INSTALLED_APPS = [
     "egisz.idp.authn",
     "egisz.idp.security",
     "egisz.idp.support",
-    "oauth2_provider",
+    # django-oauth-toolkit, named in Russian in the operator console.
+    "egisz.idp.oidc.toolkit.ToolkitConfig",
     "egisz.idp.oidc",
 ]
+# django-oauth-toolkit's strings in Russian (it has no Russian catalogue of its own).
+LOCALE_PATHS = [*LOCALE_PATHS, PACKAGE_DIR / "idp" / "oidc" / "library_locale"]  # noqa: F405
 
 MIDDLEWARE = [
     *COMMON_MIDDLEWARE_HEAD,
@@ -146,6 +149,9 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "APPLICATION_ADMIN_CLASS": "egisz.idp.oidc.admin.ClientAdmin",
+    "ACCESS_TOKEN_ADMIN_CLASS": "egisz.idp.oidc.admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "egisz.idp.oidc.admin.RefreshTokenAdmin",
+    "GRANT_ADMIN_CLASS": "egisz.idp.oidc.admin.GrantAdmin",
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
     # The issuer exactly as discovery publishes it: also the `iss` of authorization
     # responses (RFC 9207, COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS below).

@@ -1,5 +1,8 @@
 """«Главная»: the policy and attachment panel; the activity journal's words."""
 
+import datetime
+import re
+
 import pytest
 
 from egisz.cabinet.organizations.models import Attachment
@@ -28,6 +31,21 @@ def test_home_panel_shows_enp_insurer_and_attachment(
     Attachment.objects.create(patient=patient, organization=organization, status="accepted")
     html = patient_client.get("/").content.decode()
     assert f"Вы прикреплены к организации «{organization.short_name}»" in html
+
+
+def test_the_attachment_and_its_date_are_one_sentence(
+    patient_client, patient, organization, make_policy
+):
+    make_policy(patient)
+    decided = datetime.datetime(2026, 12, 5, 10, 0, tzinfo=datetime.UTC)
+    Attachment.objects.create(
+        patient=patient, organization=organization, status="accepted", decided_at=decided
+    )
+    text = " ".join(
+        re.sub(r"<[^>]+>", " ", patient_client.get("/policy/").content.decode()).split()
+    )
+    # Not «Вы прикреплены к организации «…». с 05.12.2026».
+    assert f"Вы прикреплены к организации «{organization.short_name}» с 05.12.2026." in text
 
 
 def test_home_panel_shows_a_pending_request(patient_client, patient, organization, make_policy):

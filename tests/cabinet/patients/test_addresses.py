@@ -42,7 +42,7 @@ def test_an_address_is_saved_only_with_the_sms_code(patient_client, patient, add
     message = Message.objects.get(recipient=patient.phone)
     assert message.channel == Message.Channel.SMS
     page = patient_client.get(confirm_url()).content.decode()
-    assert "101000, Москва, Москва, ул. Мясницкая, 12к2, кв. 15" in page
+    assert "101000, Москва, ул. Мясницкая, 12к2, кв. 15" in page
 
     done = patient_client.post(confirm_url(), {"code": code_sent_to(patient.phone)})
 
@@ -55,7 +55,7 @@ def test_an_address_is_saved_only_with_the_sms_code(patient_client, patient, add
     assert event.details == {"address_kind": "registration", "created": True}
     assert event.subject_id == str(patient.user_id)
     followed = patient_client.get(done.url).content.decode()
-    assert "101000, Москва, Москва, ул. Мясницкая, 12к2, кв. 15" in followed
+    assert "101000, Москва, ул. Мясницкая, 12к2, кв. 15" in followed
 
 
 def test_an_existing_address_is_updated_in_place(patient_client, patient, address_data):
@@ -210,3 +210,24 @@ def test_address_parts_are_trimmed_and_the_flat_is_optional(patient_client, pati
         "ул. Мясницкая",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("region", "city", "shown"),
+    [
+        ("Москва", "Москва", "117042, Москва, ул. Южнобутовская, 10"),
+        ("Санкт-Петербург", "г. Санкт-Петербург", "117042, Санкт-Петербург, ул. Южнобутовская, 10"),
+        ("Московская область", "Химки", "117042, Московская область, Химки, ул. Южнобутовская, 10"),
+    ],
+)
+def test_a_federal_city_is_named_once(region, city, shown):
+    # A federal city is its own region: «117042, Москва, Москва, …» read as a slip.
+    address = Address(
+        kind="registration",
+        postcode="117042",
+        region=region,
+        city=city,
+        street="ул. Южнобутовская",
+        house="10",
+    )
+    assert address.display == shown

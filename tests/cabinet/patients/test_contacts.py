@@ -387,5 +387,15 @@ def test_sending_codes_is_throttled_per_address(patient_client, settings):
 def test_the_code_lifetime_is_stated_as_configured(patient_client, settings):
     settings.OTP_LIFETIME_SECONDS = 600
     patient_client.post(EDIT_EMAIL, {"email": NEW_EMAIL})
-    assert "Код действует 10 мин." in last_message(NEW_EMAIL).body
-    assert "Код действует 10 мин." in patient_client.get(CONFIRM_EMAIL).content.decode()
+    assert "Срок действия кода — 10 минут." in last_message(NEW_EMAIL).body
+    assert "Срок действия кода — 10 минут." in patient_client.get(CONFIRM_EMAIL).content.decode()
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(60, "1 минута"), (180, "3 минуты")])
+def test_the_code_lifetime_is_a_word_in_the_right_form(patient_client, settings, seconds, words):
+    # «5 минут» as at the IdP, never «5 мин.»; any number with its own form of the word.
+    settings.OTP_LIFETIME_SECONDS = seconds
+    patient_client.post(EDIT_EMAIL, {"email": NEW_EMAIL})
+    page = patient_client.get(CONFIRM_EMAIL).content.decode()
+    assert f"Срок действия кода — {words}." in page
+    assert "мин." not in page

@@ -36,7 +36,7 @@ def test_the_page_shows_the_patients_data(patient_client, patient):
         patient.phone_display,
         patient.email,
         "ГБОУ Школа 1",
-        "101000, Москва, Москва, ул. Мясницкая, 12, кв. 3",
+        "101000, Москва, ул. Мясницкая, 12, кв. 3",
         "подтверждённая",
     ):
         assert text in body, text

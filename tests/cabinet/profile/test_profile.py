@@ -259,3 +259,19 @@ def test_a_failed_save_leaves_no_stored_file(patient_client, patient, documents_
         patient_client.post(URL, valid_post())
     assert not StoredDocument.objects.exists()
     assert not any(documents_dir.iterdir())
+
+
+def test_every_file_field_has_the_pages_own_button_and_file_name(patient_client):
+    # The browser's own control says «Choose File» in an English-language browser: it is
+    # visually hidden, and a label of ours (the button) opens the file chooser.
+    html = patient_client.get(URL).content.decode()
+    for field in ("passport_scan", "snils_scan", "employment_record_scan"):
+        native = re.search(rf'<input type="file" name="{field}"[^>]*>', html)
+        assert native and 'class="visually-hidden"' in native.group(0), field
+        assert re.search(
+            rf'<label class="button button--secondary file-input__button" for="id_{field}"'
+            rf"[^>]*>Выбрать файл</label>",
+            html,
+        ), field
+        assert 'data-empty="Файл не выбран"' in html
+    assert '<script src="/static/egisz/site.js" defer></script>' in html

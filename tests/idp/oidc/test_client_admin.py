@@ -6,6 +6,7 @@ from oauth2_provider.models import get_application_model
 
 from egisz.common.audit.models import AuditEvent
 from egisz.idp.oidc.models import ClientProfile
+from egisz.idp.support.services import SUPPORT_GROUP
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_the_support_group_may_manage_clients():
     from django.contrib.auth.models import Group
 
     codenames = set(
-        Group.objects.get(name="support").permissions.values_list("codename", flat=True)
+        Group.objects.get(name=SUPPORT_GROUP).permissions.values_list("codename", flat=True)
     )
     assert {"add_application", "change_application", "change_clientprofile"} <= codenames
     assert "change_accesstoken" not in codenames

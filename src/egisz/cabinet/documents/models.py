@@ -21,7 +21,9 @@ class StoredDocument(models.Model):
     # Kinds with one current version per patient; evidence belongs to its own request.
     VERSIONED_KINDS = (Kind.PASSPORT, Kind.SNILS, Kind.EMPLOYMENT_RECORD)
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="documents")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="documents", verbose_name=_("пациент")
+    )
     kind = models.CharField(_("вид документа"), max_length=32, choices=Kind.choices)
     original_name = models.CharField(_("имя файла"), max_length=255)
     content_type = models.CharField(_("тип содержимого"), max_length=64)

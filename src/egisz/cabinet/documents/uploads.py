@@ -43,6 +43,7 @@ from django_ratelimit.core import get_usage
 from egisz.cabinet.documents import antivirus
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
+from egisz.common.ui.widgets import FileInput
 from egisz.common.waits import in_time
 
 logger = logging.getLogger(__name__)
@@ -357,7 +358,7 @@ class DocumentFileField(forms.FileField):
     form's ``patient`` (its ``user`` is the actor) and ``request_meta`` attributes, if any.
     """
 
-    widget = forms.FileInput
+    widget = FileInput
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_empty_file", True)  # an empty file gets our own message

@@ -8,7 +8,9 @@ class Notification(models.Model):
     """A notice in the cabinet (shown on «Главная»); SMS and e-mail copies go through the
     outbox according to the patient's preferences."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("пациент")
+    )
     event = models.CharField(_("событие"), max_length=32)
     title = models.CharField(_("заголовок"), max_length=200)
     body = models.TextField(_("текст"), blank=True)
@@ -31,7 +33,10 @@ class Preference(models.Model):
     """Whether ``event`` goes out on ``channel``; no row means the event's default."""
 
     patient = models.ForeignKey(
-        Patient, on_delete=models.CASCADE, related_name="notification_preferences"
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("пациент"),
     )
     event = models.CharField(_("событие"), max_length=32)
     channel = models.CharField(_("канал"), max_length=8)

@@ -84,7 +84,9 @@ class MedicalOrganization(models.Model):
 class InsurancePolicy(models.Model):
     """The patient's ОМС policy: the unified number (ЕНП) and the insurer (СМО)."""
 
-    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="policy")
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, related_name="policy", verbose_name=_("пациент")
+    )
     enp = models.CharField(_("номер полиса ОМС (ЕНП)"), max_length=16, db_index=True)
     insurer = models.CharField(_("страховая медицинская организация"), max_length=255)
     created_at = models.DateTimeField(_("указан"), auto_now_add=True)
@@ -112,9 +114,14 @@ class Attachment(models.Model):
         WITHDRAWN = "withdrawn", _("отозвано")
         ENDED = "ended", _("прекращено")
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="attachments")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("пациент")
+    )
     organization = models.ForeignKey(
-        MedicalOrganization, on_delete=models.PROTECT, related_name="attachments"
+        MedicalOrganization,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name=_("медицинская организация"),
     )
     status = models.CharField(
         _("статус"), max_length=16, choices=Status.choices, default=Status.PENDING

@@ -12,7 +12,10 @@ class Patient(models.Model):
     login from the consented claims; the profile form fills in the rest."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patient",
+        verbose_name=_("пользователь"),
     )
     issuer = models.CharField(_("поставщик входа"), max_length=255)
     subject = models.CharField(_("идентификатор у поставщика"), max_length=255)
@@ -63,7 +66,9 @@ class Address(models.Model):
         REGISTRATION = "registration", _("адрес регистрации")
         ACTUAL = "actual", _("фактический адрес")
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="addresses")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("пациент")
+    )
     kind = models.CharField(_("вид адреса"), max_length=16, choices=Kind.choices)
     postcode = models.CharField(_("индекс"), max_length=6)
     region = models.CharField(_("регион"), max_length=100)
@@ -85,7 +90,18 @@ class Address(models.Model):
 
     @property
     def display(self) -> str:
-        parts = [self.postcode, self.region, self.city, self.street, self.house]
+        # A federal city (Москва, Санкт-Петербург, Севастополь) is its own region: named once.
+        city = "" if _place_name(self.city) == _place_name(self.region) else self.city
+        parts = [self.postcode, self.region, city, self.street, self.house]
         if self.flat:
             parts.append(str(_("кв. %(flat)s") % {"flat": self.flat}))
         return ", ".join(part for part in parts if part)
+
+
+def _place_name(name: str) -> str:
+    """A city's or region's name without the «г.» before it, for comparing the two."""
+    name = " ".join((name or "").split()).casefold().replace("ё", "е")
+    for prefix in ("г. ", "г.", "город "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name

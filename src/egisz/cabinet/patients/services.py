@@ -19,7 +19,7 @@ from egisz.common.codes.services import (
     CheckResult,
     CodeRefused,
     check_code,
-    code_lifetime,
+    code_lifetime_text,
     seconds_until_resend,
     send_code,
 )
@@ -147,10 +147,6 @@ def mask_contact(kind: str, value: str) -> str:
     return mask_phone(value) if kind == PHONE else mask_email(value)
 
 
-def code_lifetime_minutes() -> int:
-    return max(1, round(code_lifetime().total_seconds() / 60))
-
-
 def code_wait_seconds(*, kind: str, target: str) -> int:
     """Seconds before another code for this change may be sent (0: now)."""
     purpose = ADDRESS_PURPOSE if kind == ADDRESS else _PURPOSES[kind]
@@ -206,10 +202,10 @@ def _send_contact_code(*, patient: Patient, kind: str, new_value: str) -> None:
             subject=_("ЕГИСЗ: код подтверждения адреса электронной почты"),
             text=_(
                 "Код {code} подтверждает этот адрес электронной почты в личном кабинете "
-                "пациента ЕГИСЗ. Код действует %(minutes)d мин. Если вы не меняли адрес, "
+                "пациента ЕГИСЗ. Срок действия кода — %(lifetime)s. Если вы не меняли адрес, "
                 "просто удалите это письмо."
             )
-            % {"minutes": code_lifetime_minutes()},
+            % {"lifetime": code_lifetime_text()},
         )
 
 

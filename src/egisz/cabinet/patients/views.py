@@ -26,7 +26,7 @@ from egisz.cabinet.patients.access import patient_required
 from egisz.cabinet.patients.forms import AddressForm, CodeForm, EmailForm, PhoneForm
 from egisz.cabinet.patients.models import Address
 from egisz.cabinet.portal.limited import level_label
-from egisz.common.codes.services import CodeRefused, describe_refusal
+from egisz.common.codes.services import CodeRefused, code_lifetime_text, describe_refusal
 from egisz.common.identifiers import format_phone, mask_phone
 from egisz.common.request_meta import RequestMeta
 
@@ -84,7 +84,7 @@ def _safe_next(request, value: str) -> str:
 def _render(request, template: str, context: dict, *, status: int = 200):
     context = {
         "section": "personal",
-        "lifetime_minutes": services.code_lifetime_minutes(),
+        "code_lifetime": code_lifetime_text(),
         **context,
     }
     response = render(request, template, context, status=status)

@@ -25,7 +25,10 @@ class CorrectionRequest(models.Model):
         REJECTED = "rejected", _("отклонено")
 
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="correction_requests"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
+        verbose_name=_("пациент"),
     )
     # field -> new value (dates as ISO strings); only the fields the patient changed.
     changes = models.JSONField(_("новые значения"))

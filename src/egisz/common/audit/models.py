@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -43,7 +44,10 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["subject_id", "-created_at"], name="audit_subject_recent")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.result}"
+        when = (
+            f"{timezone.localtime(self.created_at):%d.%m.%Y %H:%M:%S} " if self.created_at else ""
+        )
+        return f"{when}{self.action}: {self.get_result_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

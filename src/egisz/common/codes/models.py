@@ -17,6 +17,8 @@ class OneTimeCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("одноразовый код")
+        verbose_name_plural = _("одноразовые коды")
         indexes = [models.Index(fields=["target", "purpose", "-created_at"], name="code_recent")]
 
     def __str__(self):

@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timesince import TIME_STRINGS
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,6 +32,13 @@ def _setting(name: str, default: int) -> int:
 
 def code_lifetime() -> timedelta:
     return timedelta(seconds=_setting("OTP_LIFETIME_SECONDS", 300))
+
+
+def code_lifetime_text() -> str:
+    """How long a code lives, in words of the active language («5 минут», «1 минута»): the
+    number with Django's own plural forms of the noun, so that every number reads right."""
+    minutes = max(1, round(code_lifetime().total_seconds() / 60))
+    return TIME_STRINGS["minute"] % {"num": minutes}
 
 
 def resend_interval() -> timedelta:

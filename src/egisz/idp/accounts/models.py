@@ -119,6 +119,10 @@ class PendingRegistration(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("незавершённая регистрация")
+        verbose_name_plural = _("незавершённые регистрации")
+
     def __str__(self):
         return f"{self.phone} ({self.created_at:%Y-%m-%d %H:%M})"
 
@@ -133,6 +137,10 @@ class EmailConfirmation(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("подтверждение электронной почты")
+        verbose_name_plural = _("подтверждения электронной почты")
+
     def __str__(self):
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
 
@@ -146,13 +154,20 @@ class RegistryCheck(models.Model):
         REJECTED = "rejected", _("данные не совпали")
         ERROR = "error", _("реестр недоступен")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="registry_checks")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="registry_checks",
+        verbose_name=_("учётная запись"),
+    )
+    status = models.CharField(
+        _("результат"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"), default=timezone.now)
+    reason = models.CharField(_("причина"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("начата"), default=timezone.now)
+    finished_at = models.DateTimeField(_("завершена"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -161,7 +176,7 @@ class RegistryCheck(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="registry_check_due")]
 
     def __str__(self):
-        return f"{self.account_id}: {self.status}"
+        return f"{self.account}: {self.get_status_display()}"
 
 
 class IdentityConfirmation(models.Model):
@@ -171,7 +186,12 @@ class IdentityConfirmation(models.Model):
         IN_PERSON = "in_person", _("лично в центре обслуживания")
         VIDEO = "video", _("видеоверификация")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="confirmations")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="confirmations",
+        verbose_name=_("учётная запись"),
+    )
     method = models.CharField(_("способ"), max_length=16, choices=Method.choices)
     operator = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("оператор")
@@ -185,18 +205,18 @@ class IdentityConfirmation(models.Model):
         verbose_name_plural = _("подтверждения личности")
 
     def __str__(self):
-        return f"{self.account_id}: {self.method}"
+        return f"{self.account}: {self.get_method_display()}"
 
 
 class DemoRegistryRecord(models.Model):
     """The demo stand-in for the official registry of СНИЛС and passports."""
 
-    snils = models.CharField(max_length=11, unique=True)
-    passport = models.CharField(max_length=10)
-    last_name = models.CharField(max_length=60)
-    first_name = models.CharField(max_length=60)
-    middle_name = models.CharField(max_length=60, blank=True)
-    birth_date = models.DateField()
+    snils = models.CharField(_("СНИЛС"), max_length=11, unique=True)
+    passport = models.CharField(_("серия и номер паспорта"), max_length=10)
+    last_name = models.CharField(_("фамилия"), max_length=60)
+    first_name = models.CharField(_("имя"), max_length=60)
+    middle_name = models.CharField(_("отчество"), max_length=60, blank=True)
+    birth_date = models.DateField(_("дата рождения"))
 
     class Meta:
         verbose_name = _("запись демо-реестра")

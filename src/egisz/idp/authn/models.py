@@ -37,6 +37,8 @@ class LoginAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("попытка входа")
+        verbose_name_plural = _("журнал входов")
         indexes = [models.Index(fields=["account", "-created_at"], name="journal_recent")]
 
     def __str__(self):
@@ -73,6 +75,8 @@ class AccountSession(models.Model):
 
     class Meta:
         ordering = ["-last_activity"]
+        verbose_name = _("сеанс")
+        verbose_name_plural = _("сеансы")
         # The worker looks for sessions that are idle or past their lifetime every round.
         indexes = [
             models.Index(
@@ -102,6 +106,8 @@ class KnownBrowser(models.Model):
     last_seen = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("известный браузер")
+        verbose_name_plural = _("известные браузеры")
         constraints = [
             models.UniqueConstraint(fields=["account", "device_hash"], name="known_browser_once")
         ]
@@ -122,6 +128,10 @@ class TotpDevice(models.Model):
     last_used_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("приложение-аутентификатор")
+        verbose_name_plural = _("приложения-аутентификаторы")
+
     def __str__(self):
         return f"TOTP {self.account_id}"
 
@@ -138,6 +148,10 @@ class RecoveryCode(models.Model):
     )
     code_hash = models.CharField(max_length=256)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("резервный код")
+        verbose_name_plural = _("резервные коды")
 
     def __str__(self):
         return f"recovery code {self.pk} of {self.account_id}"

@@ -48,7 +48,7 @@ class ClientAuthMethod(models.TextChoices):
     CLIENT_SECRET_BASIC = "client_secret_basic", "client_secret_basic"
     CLIENT_SECRET_POST = "client_secret_post", "client_secret_post"
     PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt"
-    NONE = "none", "none"
+    NONE = "none", _("нет (публичный клиент)")
 
 
 class ClientProfile(models.Model):
@@ -84,18 +84,18 @@ class ClientProfile(models.Model):
     # citizen agrees (OpenID Connect Core §11), or, with this set, at every login: for the
     # operator's own services that refresh while the citizen's session lasts (the cabinet).
     always_refresh_tokens = models.BooleanField(
-        _("выдавать refresh-токен при каждом входе"),
+        _("выдавать токен обновления при каждом входе"),
         default=False,
         help_text=_(
             "Для собственных сервисов оператора, которые обновляют токены, пока гражданин "
-            "в них работает (личный кабинет ЕГИСЗ). Без отметки refresh-токен выдаётся, "
+            "в них работает (личный кабинет ЕГИСЗ). Без отметки токен обновления выдаётся, "
             "только если сервис запросил область offline_access и гражданин согласился."
         ),
     )
     # OpenID Connect Back-Channel Logout 1.0: where the provider POSTs a logout token when
     # a citizen's session with this client ends (empty: the client is not told).
     backchannel_logout_uri = models.CharField(
-        _("адрес для уведомлений о выходе (back-channel logout)"),
+        _("адрес для уведомлений о выходе"),
         max_length=500,
         blank=True,
         help_text=_(
@@ -123,18 +123,28 @@ class Consent(models.Model):
         SCREEN = "screen", _("на экране согласия")
 
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        verbose_name=_("учётная запись"),
     )
     application = models.ForeignKey(
-        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        verbose_name=_("клиент"),
     )
-    scopes = models.CharField(max_length=500)
-    given_at = models.DateTimeField(default=timezone.now)
-    given_via = models.CharField(max_length=16, choices=Via.choices, default=Via.SCREEN)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(_("области доступа"), max_length=500)
+    given_at = models.DateTimeField(_("дано"), default=timezone.now)
+    given_via = models.CharField(
+        _("где дано"), max_length=16, choices=Via.choices, default=Via.SCREEN
+    )
+    withdrawn_at = models.DateTimeField(_("отозвано"), null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at"]
+        verbose_name = _("согласие на передачу данных")
+        verbose_name_plural = _("согласия на передачу данных")
         indexes = [models.Index(fields=["account", "application"], name="consent_lookup")]
 
     def __str__(self):
@@ -180,6 +190,10 @@ class AuthorizationContext(models.Model):
         verbose_name=_("сеанс"),
     )
 
+    class Meta:
+        verbose_name = _("обстоятельства входа при выдаче кода")
+        verbose_name_plural = _("обстоятельства входа при выдаче кодов")
+
     def __str__(self):
         return f"{self.application_id}/{self.account_id} at {self.auth_time:%Y-%m-%d %H:%M}"
 
@@ -193,6 +207,8 @@ class UsedClientAssertion(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("использованное утверждение клиента")
+        verbose_name_plural = _("использованные утверждения клиентов")
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "jti_hash"], name="client_assertion_jti_once"

@@ -25,6 +25,7 @@ from egisz.idp.accounts.models import (
     IdentityConfirmation,
     RegistryCheck,
 )
+from egisz.idp.accounts.registry import describe_mismatch
 from egisz.idp.accounts.services import AccountError
 from egisz.idp.authn import lockout
 from egisz.idp.support import services
@@ -53,9 +54,15 @@ class IdentityConfirmationInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+@admin.display(description=RegistryCheck._meta.get_field("reason").verbose_name)
+def registry_reason(check):
+    """What did not match, in words (the row keeps codes)."""
+    return describe_mismatch(check.reason) if check.status == check.Status.REJECTED else "—"
+
+
 class RegistryCheckInline(ReadOnlyInline):
     model = RegistryCheck
-    fields = ("created_at", "status", "attempts", "reason", "finished_at")
+    fields = ("created_at", "status", "attempts", registry_reason, "finished_at")
     readonly_fields = fields
 
 
@@ -312,15 +319,16 @@ class RegistryCheckAdmin(admin.ModelAdmin):
     list_display = ("account", "status", "attempts", "created_at", "next_attempt_at", "finished_at")
     list_filter = ("status",)
     list_select_related = ("account",)
-    readonly_fields = (
+    fields = (
         "account",
         "status",
         "attempts",
         "next_attempt_at",
-        "reason",
+        registry_reason,
         "created_at",
         "finished_at",
     )
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

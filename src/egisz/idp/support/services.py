@@ -28,7 +28,8 @@ from egisz.idp.authn import lockout, sessions
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.models import SignOutReason
 
-SUPPORT_GROUP = "support"  # created, with its permissions, by migration 0001
+# Created, with its permissions, by migration 0001 (as "support"; renamed by 0002).
+SUPPORT_GROUP = "Служба поддержки"
 TEMPORARY_PASSWORD_LENGTH = 12
 # No look-alikes (0/O, 1/l/I): the citizen retypes this from an SMS.
 _LOWER = "abcdefghijkmnopqrstuvwxyz"
