@@ -97,6 +97,7 @@ def test_serve_demo_outside_demo_mode_says_how_to_start_the_demo(tmp_path):
     production = {
         "EGISZ_SECRET_KEY": secrets.token_urlsafe(32),
         "EGISZ_SMTP_HOST": "smtp.example.org",
+        "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00",
         "EGISZ_CABINET_OIDC_CLIENT_ID": "egisz-cabinet",
         "EGISZ_CABINET_OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
         "EGISZ_DOCUMENT_SCANNER": "egisz.cabinet.documents.antivirus.ClamdScanner",
