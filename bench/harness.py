@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from cryptography.fernet import Fernet
 from psycopg import sql
 
 PASSWORD = "Bench#Login2024"
@@ -112,6 +113,8 @@ def server_env(
         # Required outside demo; nothing is delivered (no worker runs).
         EGISZ_SMTP_HOST="127.0.0.1",
         EGISZ_SUPPORT_CONTACT="8 800 000-00-00",
+        # Required outside demo: a key ring of its own for the secrets at rest.
+        EGISZ_FIELD_ENCRYPTION_KEYS=f"bench:{Fernet.generate_key().decode()}",
         EGISZ_HTTPS="0",
         **{f"EGISZ_{site.upper()}_DATABASE_URL": database_url},
         EGISZ_DATA_DIR=str(data_dir),

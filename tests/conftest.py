@@ -45,3 +45,14 @@ def _fresh_cache(request):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def field_key_ring(settings):
+    """Configures the field-encryption key ring as EGISZ_FIELD_ENCRYPTION_KEYS would:
+    ``field_key_ring(("2026b", key_b), ("2026a", key_a))``, the first key encrypting."""
+
+    def use(*entries: tuple[str, str]) -> None:
+        settings.FIELD_ENCRYPTION_KEYS = tuple(entries)
+
+    return use

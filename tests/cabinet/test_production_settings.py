@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 from egisz.cabinet.settings import DEMO_OIDC_CLIENT_SECRET
 
@@ -23,6 +24,7 @@ def import_cabinet_settings(
             "EGISZ_SECRET_KEY": secrets.token_urlsafe(40),
             "EGISZ_SMTP_HOST": "smtp.example.org",
             "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00",
+            "EGISZ_FIELD_ENCRYPTION_KEYS": f"2026a:{Fernet.generate_key().decode()}",
             **env,
         }
     )
@@ -61,3 +63,14 @@ def test_production_starts_with_a_real_client(tmp_path):
         EGISZ_CABINET_OIDC_CLIENT_SECRET=secrets.token_urlsafe(40),
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_needs_a_key_ring_of_its_own(tmp_path):
+    result = import_cabinet_settings(
+        tmp_path,
+        EGISZ_CABINET_OIDC_CLIENT_ID="lk-egisz",
+        EGISZ_CABINET_OIDC_CLIENT_SECRET=secrets.token_urlsafe(40),
+        EGISZ_FIELD_ENCRYPTION_KEYS="",
+    )
+    assert result.returncode != 0
+    assert "EGISZ_FIELD_ENCRYPTION_KEYS must be set outside demo mode" in result.stderr

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.field_keys import new_key
+
 EGISZ = str(Path(sys.executable).with_name("egisz"))
 START_TIMEOUT = 90
 
@@ -87,6 +89,27 @@ def test_a_missing_smtp_host_is_named_with_the_way_to_the_demo(tmp_path):
     assert_one_line(result, "EGISZ_SMTP_HOST", "EGISZ_DEMO=1")
 
 
+@pytest.mark.parametrize(
+    ("ring", "said"),
+    [
+        (None, "EGISZ_FIELD_ENCRYPTION_KEYS must be set outside demo mode"),
+        ("2026a:short", "EGISZ_FIELD_ENCRYPTION_KEYS: the key of '2026a' is not a Fernet key"),
+    ],
+    ids=["no ring", "bad key"],
+)
+def test_a_missing_or_bad_key_ring_is_one_line_naming_it(tmp_path, ring, said):
+    production = {
+        "EGISZ_SECRET_KEY": secrets.token_urlsafe(32),
+        "EGISZ_SMTP_HOST": "smtp.example.org",
+        "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00",
+    }
+    if ring is not None:
+        production["EGISZ_FIELD_ENCRYPTION_KEYS"] = ring
+    result = egisz(tmp_path, "idp", "rotate-field-key", "--check", **production)
+
+    assert_one_line(result, said)
+
+
 def test_a_malformed_number_is_named(tmp_path):
     result = egisz(tmp_path, "idp", "list-clients", EGISZ_DEMO="1", EGISZ_IDP_PORT="восемь")
 
@@ -98,6 +121,7 @@ def test_serve_demo_outside_demo_mode_says_how_to_start_the_demo(tmp_path):
         "EGISZ_SECRET_KEY": secrets.token_urlsafe(32),
         "EGISZ_SMTP_HOST": "smtp.example.org",
         "EGISZ_SUPPORT_CONTACT": "8 800 100-00-00",
+        "EGISZ_FIELD_ENCRYPTION_KEYS": f"2026a:{new_key()}",
         "EGISZ_CABINET_OIDC_CLIENT_ID": "egisz-cabinet",
         "EGISZ_CABINET_OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
         "EGISZ_DOCUMENT_SCANNER": "egisz.cabinet.documents.antivirus.ClamdScanner",

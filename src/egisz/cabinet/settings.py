@@ -140,7 +140,7 @@ CSP_FORM_ACTION_ORIGINS = [
 ]
 
 # --- Documents ------------------------------------------------------------------------------
-# Uploaded scans are encrypted at rest (Fernet) in this directory.
+# Uploaded scans are encrypted at rest (the key ring FIELD_ENCRYPTION_KEYS) in this directory.
 DOCUMENTS_DIR = env_str("EGISZ_CABINET_DOCUMENTS_DIR", str(DATA_DIR / "cabinet-documents"))
 DOCUMENT_MAX_BYTES = env_int("EGISZ_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Images with more pixels are refused from their header, before anything is decoded:
@@ -157,8 +157,6 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 REQUEST_MAX_BYTES = MAX_BODY_BYTES + UPLOAD_MAX_FILES * UPLOAD_MAX_FILE_BYTES
 # Files above this are spooled to a temporary file (never more than UPLOAD_MAX_FILE_BYTES).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Key for documents and other secrets at rest; derived from SECRET_KEY unless set.
-FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 # Antivirus check of every upload, the last check before a file is stored: a dotted path
 # to a scanner class (egisz.cabinet.documents.antivirus). ClamdScanner asks a ClamAV daemon
 # (clamd) over its INSTREAM protocol and refuses uploads while clamd cannot answer;

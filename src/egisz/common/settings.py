@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from egisz.common.crypto import KeyRingError, configured_key_ring
 from egisz.common.env import env_bool, env_int, env_list, env_rate, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +27,19 @@ if not DEMO:
         )
     if DEBUG:
         raise ImproperlyConfigured("EGISZ_DEBUG cannot be on outside demo mode.")
+
+# The key ring for secrets at rest (egisz.common.crypto): (id, Fernet key) pairs, the first
+# encrypting, all decrypting. Independent of SECRET_KEY outside demo mode; see README,
+# «Field encryption keys».
+try:
+    FIELD_ENCRYPTION_KEYS = configured_key_ring(
+        env_str("EGISZ_FIELD_ENCRYPTION_KEYS"),
+        old_key=env_str("EGISZ_FIELD_ENCRYPTION_KEY").strip(),
+        secret_key=SECRET_KEY,
+        demo=DEMO,
+    )
+except KeyRingError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 ALLOWED_HOSTS = env_list("EGISZ_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EGISZ_CSRF_TRUSTED_ORIGINS", [])
@@ -55,6 +69,7 @@ COMMON_APPS = [
     "egisz.common.audit",
     "egisz.common.outbox",
     "egisz.common.codes",
+    "egisz.common.keyring",
 ]
 
 COMMON_MIDDLEWARE_HEAD = [

@@ -112,9 +112,6 @@ OTP_MAX_PER_HOUR = env_int("EGISZ_OTP_MAX_PER_HOUR", 5)
 REGISTRY_BACKEND = env_str(
     "EGISZ_REGISTRY_BACKEND", "egisz.idp.accounts.registry.DemoRegistryBackend"
 )
-# Key for secrets stored in the database (TOTP seeds): Fernet, derived from SECRET_KEY
-# unless set explicitly.
-FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 
 # What `egisz worker` runs each round: dotted paths of callables taking ``limit`` and
 # returning how many items they processed.

@@ -20,6 +20,7 @@ import sys
 import threading
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from PIL import Image
@@ -494,6 +495,7 @@ def settings_in_a_fresh_interpreter(tmp_path, **env: str) -> subprocess.Complete
         EGISZ_SMTP_HOST="smtp.example.org",
         EGISZ_SUPPORT_CONTACT="8 800 100-00-00",
         EGISZ_SECRET_KEY="x" * 50,
+        EGISZ_FIELD_ENCRYPTION_KEYS=f"2026a:{Fernet.generate_key().decode()}",
         **env,
     )
     code = "import egisz.cabinet.settings as s; print(s.DOCUMENT_SCANNER, s.CLAMD_ADDRESS)"

@@ -8,7 +8,11 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Документы"
 
     def ready(self):
+        from egisz.cabinet.documents.keyring import StoredFiles
         from egisz.cabinet.patients.activity import register_activity_labels
+        from egisz.common.keyring.registry import register_store
+
+        register_store(StoredFiles())
 
         register_activity_labels(
             {

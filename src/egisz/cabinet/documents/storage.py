@@ -1,7 +1,9 @@
 """Encrypted blobs of stored documents on the local filesystem (settings.DOCUMENTS_DIR).
 
-Each blob is the Fernet token of the original bytes (egisz.common.crypto), under a random
-name that says nothing about its owner or content. A blob is written to a temporary file in
+Each blob is the original bytes encrypted with the field-encryption key ring
+(egisz.common.crypto: the key id, then a Fernet token), under a random name that says
+nothing about its owner or content; ``rotate-field-key`` rewrites it under the current key
+(``reencrypt_blob``). A blob is written to a temporary file in
 the same directory and renamed into place, so a reader never sees half of one; a blob whose
 database row never committed is removed by the service that wrote it (when its transaction
 fails) or, after a crash or an outer rollback, by ``sweep_orphans``.
@@ -10,6 +12,7 @@ Only this module touches the directory: an S3-compatible backend later replaces 
 functions.
 """
 
+import logging
 import os
 import re
 import secrets
@@ -20,14 +23,16 @@ from pathlib import Path
 
 from django.conf import settings
 
-from egisz.common.crypto import decrypt_bytes, encrypt_bytes
+from egisz.common.crypto import decrypt_bytes, encrypt_bytes, key_id_of, reencrypt_bytes
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[0-9a-f]{32}\.bin$")
 TEMP_PREFIX = ".tmp-"
 
 
 class BlobMissing(Exception):
-    """The blob is not there or cannot be decrypted with the current key."""
+    """The blob is not there or cannot be decrypted with the key ring."""
 
 
 def _directory() -> Path:
@@ -44,20 +49,23 @@ def _path(name: str) -> Path:
 
 def write_blob(content: bytes) -> str:
     """Encrypts and writes ``content`` atomically; returns the new blob's name."""
-    directory = _directory()
-    token = encrypt_bytes(content)
-    name = secrets.token_hex(16) + ".bin"
+    name = secrets.token_hex(16) + ".bin"  # 128 random bits: names do not clash
+    _write(_directory(), name, encrypt_bytes(content))
+    return name
+
+
+def _write(directory: Path, name: str, data: bytes) -> None:
+    """Writes ``data`` as ``name``: to a temporary file first, renamed into place."""
     fd, temp_path = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(token)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_path, directory / name)  # 128 random bits: names do not clash
+        os.replace(temp_path, directory / name)
     except BaseException:
         Path(temp_path).unlink(missing_ok=True)
         raise
-    return name
 
 
 def read_blob(name: str) -> bytes:
@@ -69,7 +77,33 @@ def read_blob(name: str) -> bytes:
     try:
         return decrypt_bytes(token)
     except ValueError as exc:
+        log.error("blob %s cannot be decrypted: %s", name, exc)
         raise BlobMissing(name) from exc
+
+
+def blob_key_id(name: str) -> str:
+    """The id of the key blob ``name`` is encrypted with (read from its first bytes)."""
+    try:
+        with _path(name).open("rb") as handle:
+            return key_id_of(handle.read(64))
+    except FileNotFoundError as exc:
+        raise BlobMissing(name) from exc
+
+
+def reencrypt_blob(name: str) -> bool:
+    """Rewrites blob ``name`` under the ring's current key (atomically, under the same
+    name: a reader gets the old file or the new one, and the ring decrypts both). False
+    when it is under that key already. DecryptionError when its key is not in the ring."""
+    path = _path(name)
+    try:
+        token = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise BlobMissing(name) from exc
+    rotated = reencrypt_bytes(token)
+    if rotated is None:
+        return False
+    _write(path.parent, name, rotated)
+    return True
 
 
 def delete_blob(name: str) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from egisz.common.crypto import decrypt_text, encrypt_text
+from egisz.common.keyring.fields import EncryptedTextField
 
 
 class ProviderGrant(models.Model):
@@ -22,8 +23,8 @@ class ProviderGrant(models.Model):
     )
     issuer = models.CharField(_("поставщик входа"), max_length=255)
     subject = models.CharField(_("идентификатор у поставщика"), max_length=255)
-    access_token_encrypted = models.TextField()
-    refresh_token_encrypted = models.TextField(blank=True)
+    access_token_encrypted = EncryptedTextField()
+    refresh_token_encrypted = EncryptedTextField(blank=True)
     access_expires_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(_("последняя проверка доступа"))
     created_at = models.DateTimeField(auto_now_add=True)

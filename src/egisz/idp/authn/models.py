@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from egisz.common.keyring.fields import EncryptedTextField
+
 
 class Method(models.TextChoices):
     """How a login was (or was attempted to be) completed: the journal's «способ входа»."""
@@ -122,7 +124,7 @@ class TotpDevice(models.Model):
     account = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
     )
-    encrypted_secret = models.TextField()
+    encrypted_secret = EncryptedTextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last time step accepted: a code is never accepted twice.
     last_used_step = models.BigIntegerField(default=0)

@@ -10,10 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
 
+from egisz.common.keyring.fields import EncryptedTextField
+
 
 class SigningKey(models.Model):
     """A key that signs ID tokens (and JWT access tokens). Its private half is encrypted
-    with the field-encryption key; the public half stays in the JWKS until every token it
+    with the field-encryption key ring; the public half stays in the JWKS until every token it
     signed has expired."""
 
     class Algorithm(models.TextChoices):
@@ -22,7 +24,7 @@ class SigningKey(models.Model):
 
     kid = models.CharField(max_length=64, unique=True)
     algorithm = models.CharField(max_length=8, choices=Algorithm.choices)
-    encrypted_private_key = models.TextField()
+    encrypted_private_key = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     # Set when a newer key of the same algorithm takes over signing.
     retired_at = models.DateTimeField(null=True, blank=True)
