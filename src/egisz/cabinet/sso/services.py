@@ -308,7 +308,9 @@ def _refresh_grant(seen: ProviderGrant, *, now: datetime) -> str:
         grant = ProviderGrant.objects.select_for_update().filter(pk=seen.pk).first()
         if grant is None:
             return GRANT_REVOKED_STATUS
-        if grant.access_token_encrypted != seen.access_token_encrypted:
+        # The tokens, not their ciphertexts: rotate-field-key may have re-encrypted the
+        # row meanwhile without anything being refreshed.
+        if grant.access_token != seen.access_token:
             return GRANT_REFRESHED
         if not grant.refresh_token:
             return GRANT_REVOKED_STATUS
