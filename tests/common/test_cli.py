@@ -84,7 +84,13 @@ def test_without_demo_mode_or_a_secret_key_every_command_says_so_in_one_line(tmp
 
 
 def test_a_missing_smtp_host_is_named_with_the_way_to_the_demo(tmp_path):
-    result = egisz(tmp_path, "idp", "list-clients", EGISZ_SECRET_KEY=secrets.token_urlsafe(32))
+    result = egisz(
+        tmp_path,
+        "idp",
+        "list-clients",
+        EGISZ_SECRET_KEY=secrets.token_urlsafe(32),
+        EGISZ_FIELD_ENCRYPTION_KEYS=f"2026a:{new_key()}",
+    )
 
     assert_one_line(result, "EGISZ_SMTP_HOST", "EGISZ_DEMO=1")
 

@@ -104,3 +104,8 @@ def test_a_bad_ring_is_one_line_naming_the_fault(spec, said):
     message = str(error.value)
     assert said in message and "\n" not in message
     assert KEY_A not in message and KEY_B not in message
+
+
+def test_a_bad_old_single_key_is_named_as_such():
+    with pytest.raises(KeyRingError, match=r"^EGISZ_FIELD_ENCRYPTION_KEY: the key of 'legacy'"):
+        configured_key_ring(f"a:{KEY_A}", old_key="short", secret_key="s" * 40, demo=False)

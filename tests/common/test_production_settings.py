@@ -72,14 +72,24 @@ def test_debug_is_refused_outside_demo_mode(run):
     assert "EGISZ_DEBUG" in result.stderr
 
 
-def test_an_smtp_host_is_required_outside_demo_mode(run):
+@pytest.mark.parametrize(
+    ("variable", "said"),
+    [
+        ("EGISZ_SMTP_HOST", "EGISZ_SMTP_HOST"),
+        (
+            "EGISZ_FIELD_ENCRYPTION_KEYS",
+            "EGISZ_FIELD_ENCRYPTION_KEYS must be set outside demo mode",
+        ),
+    ],
+)
+def test_an_smtp_host_and_a_key_ring_are_required_outside_demo_mode(run, variable, said):
     env = production_env()
-    del env["EGISZ_SMTP_HOST"]
+    del env[variable]
 
     result = import_settings(run, **env)
 
     assert result.returncode != 0
-    assert "EGISZ_SMTP_HOST" in result.stderr
+    assert said in result.stderr
 
 
 @pytest.mark.parametrize("contact", [None, "", "   "])
@@ -143,16 +153,6 @@ def ring_of(run, **env) -> subprocess.CompletedProcess:
         "print(' '.join(key for _, key in s.FIELD_ENCRYPTION_KEYS))"
     )
     return run([sys.executable, "-c", code], **env)
-
-
-def test_without_a_key_ring_the_settings_refuse_to_load(run):
-    env = production_env()
-    del env["EGISZ_FIELD_ENCRYPTION_KEYS"]
-
-    result = import_settings(run, **env)
-
-    assert result.returncode != 0
-    assert "EGISZ_FIELD_ENCRYPTION_KEYS must be set outside demo mode" in result.stderr
 
 
 @pytest.mark.parametrize(

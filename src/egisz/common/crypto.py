@@ -60,9 +60,11 @@ def configured_key_ring(
     its ring from the (demo) secret key. Raises KeyRingError with one line."""
     setting = "EGISZ_FIELD_ENCRYPTION_KEYS"
     legacy = old_key or derived_key(secret_key)
+    if old_key:
+        old_ring = check_key_ring([(LEGACY_KEY_ID, old_key)], setting="EGISZ_FIELD_ENCRYPTION_KEY")
     if not spec.strip():
         if old_key:
-            return check_key_ring([(LEGACY_KEY_ID, old_key)], setting="EGISZ_FIELD_ENCRYPTION_KEY")
+            return old_ring
         if demo:
             return check_key_ring([(DEMO_KEY_ID, legacy), (LEGACY_KEY_ID, legacy)])
         raise KeyRingError(
