@@ -156,7 +156,7 @@ def test_one_number_gets_at_most_its_daily_budget_until_the_next_day(budgets):
         # The day (UTC) ends at midnight: 10:06 → 24:00 is 13 h 54 min.
         assert refused.value.retry_after == 13 * 3600 + 54 * 60
         assert refused.value.message == (
-            "Слишком много запросов кода на этот номер, попробуйте позже — через 14 ч."
+            "Слишком много запросов кода на этот номер. Попробуйте снова через 14 ч."
         )
         assert sms_count(PHONE) == 3
         send_to_new_number("+79035550000")  # another number is not held back
@@ -176,7 +176,7 @@ def test_a_number_prefix_gets_at_most_its_hourly_budget(budgets):
             send_to_new_number("+79165559999")
         assert refused.value.retry_after == 45 * 60
         assert (
-            refused.value.message == "Слишком много запросов кода, попробуйте позже — через 45 мин."
+            refused.value.message == "Слишком много запросов кода. Попробуйте снова через 45 мин."
         )
         send_to_new_number("+79165569999")  # the next range of 10 000 numbers is another prefix
         clock.shift(datetime.timedelta(minutes=45))
@@ -193,7 +193,7 @@ def test_an_account_gets_at_most_its_budget_whatever_numbers_it_types(budgets):
         with pytest.raises(codes.CodeRefused) as refused:
             send_to_new_number(third, account="patient:1")
         assert refused.value.message.startswith(
-            "Слишком много запросов кода из вашей учётной записи, попробуйте позже — через"
+            "Слишком много запросов кода из вашей учётной записи. Попробуйте снова через"
         )
         send_to_new_number(third, account="patient:2")
     assert sms_count() == 3
@@ -208,7 +208,7 @@ def test_the_global_ceiling_alerts_the_operator_once_per_hour(budgets):
         for target in operators[3:]:
             with pytest.raises(codes.CodeRefused) as refused:
                 send_to_new_number(target)
-            assert refused.value.message.startswith("Слишком много запросов кода, попробуйте")
+            assert refused.value.message.startswith("Слишком много запросов кода. Попробуйте")
         alerts = AuditEvent.objects.filter(action="alert.sms_ceiling_reached")
         assert alerts.count() == 1, "one alert, not one per refused SMS"
         alert = alerts.get()

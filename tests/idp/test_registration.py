@@ -379,7 +379,7 @@ def test_one_number_gets_at_most_its_daily_budget_of_codes(client, form, clock, 
     response = resend_past_the_interval(client, clock)
     assert len(sms_to(PHONE)) == 3
     # 09:03 UTC: the day's budget returns at midnight UTC, in 15 hours.
-    assert "Слишком много запросов кода на этот номер, попробуйте позже — через 15 ч." in page(
+    assert "Слишком много запросов кода на этот номер. Попробуйте снова через 15 ч." in page(
         response
     )
     # From another address, with the form started over: still nothing.
@@ -399,7 +399,7 @@ def test_a_range_of_numbers_gets_at_most_its_hourly_budget(form, clock, settings
         assert response.status_code == 200
     sent = Message.objects.filter(channel="sms", recipient__startswith="+7916123")
     assert sent.count() == 3
-    assert "Слишком много запросов кода, попробуйте позже — через 60 мин." in page(response)
+    assert "Слишком много запросов кода. Попробуйте снова через 60 мин." in page(response)
     browser.post("/register/", {**form, "phone": "+7 916 124-00-00"})
     assert len(sms_to("+79161240000")) == 1  # the next range is another budget
     clock.shift(datetime.timedelta(hours=1))

@@ -248,7 +248,7 @@ def test_a_patient_gets_at_most_its_budget_of_codes_to_new_numbers(
     )
     assert response.status_code == 400
     assert (
-        "Слишком много запросов кода из вашей учётной записи, попробуйте позже — через 3 ч."
+        "Слишком много запросов кода из вашей учётной записи. Попробуйте снова через 3 ч."
         in response.content.decode()
     )
     assert not Message.objects.filter(recipient="+79851110003").exists()
@@ -264,7 +264,7 @@ def test_the_operators_alert_stays_in_the_journal_when_the_code_is_refused(
     start_phone_change(patient_client, "+79261110001")
     response = patient_client.post(EDIT_PHONE, {"phone": "+79031110002"})
     assert response.status_code == 400
-    assert "Слишком много запросов кода, попробуйте позже" in response.content.decode()
+    assert "Слишком много запросов кода. Попробуйте снова" in response.content.decode()
     assert AuditEvent.objects.filter(action="alert.sms_ceiling_reached").count() == 1
     patient_client.post(EDIT_PHONE, {"phone": "+79851110003"})
     assert AuditEvent.objects.filter(action="alert.sms_ceiling_reached").count() == 1

@@ -343,5 +343,5 @@ def test_activity_journal_names_the_provider_logout():
     from egisz.cabinet.patients.activity import activity_label
 
     assert str(activity_label("cabinet.backchannel_logout")) == (
-        "Сеанс завершён: выход из учётной записи на Госуслугах"
+        "Сеанс завершён по сообщению Госуслуг: выход, смена пароля или отзыв доступа"
     )

@@ -187,7 +187,7 @@ class RegistrationForm(PasswordPairMixin, forms.Form):
     )
     passport = passport_field()
     phone = phone_field(
-        gettext_lazy("На него придёт SMS с кодом подтверждения. Например +7 916 123-45-67")
+        gettext_lazy("Например, +7 916 123-45-67. На него придёт SMS с кодом подтверждения.")
     )
     email = email_field(gettext_lazy("Пришлём ссылку, чтобы подтвердить адрес"))
     password1 = forms.CharField(
