@@ -54,6 +54,11 @@ def rotate(algorithm: str) -> SigningKey:
     SigningKey.objects.select_for_update().filter(
         algorithm=algorithm, retired_at__isnull=True
     ).update(retired_at=now)
+    return _insert_current(algorithm, now)
+
+
+def _insert_current(algorithm: str, now) -> SigningKey:
+    """A new current key; the database refuses a second current key per algorithm."""
     kid = f"{algorithm.lower()}-{now:%Y%m%d}-{secrets.token_hex(4)}"
     key = _generate(algorithm, kid)
     return SigningKey.objects.create(
@@ -79,10 +84,12 @@ def _current(algorithm: str) -> SigningKey | None:
 def _create_first(algorithm: str) -> SigningKey:
     """The first key of ``algorithm``. Several workers may get here at once on a fresh
     database; the database allows one current key per algorithm, so the losers use the
-    winner's key instead of each signing with a key of its own."""
+    winner's key instead of each signing with a key of its own. (Never a rotation: a
+    worker that found no key a moment ago must not retire the one another has just made,
+    or the two sign with different keys.)"""
     try:
         with transaction.atomic():
-            return rotate(algorithm)
+            return _insert_current(algorithm, timezone.now())
     except IntegrityError:
         record = _current(algorithm)
         if record is None:
