@@ -112,6 +112,9 @@ OTP_MAX_PER_HOUR = env_int("EGISZ_OTP_MAX_PER_HOUR", 5)
 REGISTRY_BACKEND = env_str(
     "EGISZ_REGISTRY_BACKEND", "egisz.idp.accounts.registry.DemoRegistryBackend"
 )
+# The audit actions this site records (egisz.common.audit.vocabulary).
+AUDIT_VOCABULARIES = ["egisz.idp.audit_actions.IdpAction"]
+
 # Key for secrets stored in the database (TOTP seeds): Fernet, derived from SECRET_KEY
 # unless set explicitly.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")

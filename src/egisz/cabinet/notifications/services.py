@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.notifications.events import CHANNELS, EMAIL, EVENT_TYPES, SMS
 from egisz.cabinet.notifications.models import Notification, Preference
 from egisz.cabinet.notifications.selectors import channels_enabled
@@ -55,7 +56,7 @@ def set_preferences(*, patient, chosen: dict[str, set[str]], meta: RequestMeta) 
             )
             changes[f"{key}.{channel}"] = enabled
     record_event(
-        action="cabinet.notification_preferences_changed",
+        action=CabinetAction.NOTIFICATION_PREFERENCES_CHANGED,
         meta=meta,
         actor=patient.user,
         preferences=changes,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.organizations.models import (
     Attachment,
@@ -151,7 +152,7 @@ def import_organizations(
         for start in range(0, len(items), CHUNK):
             _store_chunk([clean for _number, clean in items[start : start + CHUNK]], report)
         record_event(
-            action="cabinet.organizations_imported",
+            action=CabinetAction.ORGANIZATIONS_IMPORTED,
             meta=meta,
             actor=actor,
             subject="",
@@ -308,7 +309,7 @@ def save_policy(
         policy.enp, policy.insurer = enp, insurer
         policy.save(update_fields=[*changed, "updated_at"])
     record_event(
-        action="cabinet.policy_saved",
+        action=CabinetAction.POLICY_SAVED,
         meta=meta,
         actor=patient.user,
         fields=changed,
@@ -379,7 +380,7 @@ def request_attachment(
     except IntegrityError as error:
         raise AttachmentRefused(_("У вас уже есть заявление на рассмотрении.")) from error
     record_event(
-        action="cabinet.attachment_requested",
+        action=CabinetAction.ATTACHMENT_REQUESTED,
         meta=meta,
         actor=patient.user,
         attachment=attachment.pk,
@@ -404,7 +405,7 @@ def withdraw_attachment(*, patient: Patient, attachment_id: int, meta: RequestMe
     attachment.decided_at = timezone.now()
     attachment.save(update_fields=["status", "decided_at"])
     record_event(
-        action="cabinet.attachment_withdrawn",
+        action=CabinetAction.ATTACHMENT_WITHDRAWN,
         meta=meta,
         actor=patient.user,
         attachment=attachment.pk,
@@ -450,7 +451,7 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
         }
         old.save(update_fields=["status", "ended_at", "reason"])
         record_event(
-            action="cabinet.attachment_ended",
+            action=CabinetAction.ATTACHMENT_ENDED,
             meta=meta,
             actor=operator,
             subject=patient.user,
@@ -464,7 +465,7 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
     attachment.decided_by = operator
     attachment.save(update_fields=["status", "decided_at", "decided_by"])
     record_event(
-        action="cabinet.attachment_accepted",
+        action=CabinetAction.ATTACHMENT_ACCEPTED,
         meta=meta,
         actor=operator,
         subject=patient.user,
@@ -505,7 +506,7 @@ def reject_attachment(
     attachment.reason = reason
     attachment.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     record_event(
-        action="cabinet.attachment_rejected",
+        action=CabinetAction.ATTACHMENT_REJECTED,
         meta=meta,
         actor=operator,
         subject=attachment.patient.user,

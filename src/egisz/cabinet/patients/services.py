@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.patients.forms import ADDRESS_FIELDS
 from egisz.cabinet.patients.models import Address, Patient
@@ -46,7 +47,7 @@ def sign_in_patient(
         patient.level = level
         patient.last_login_at = now
         patient.save(update_fields=["level", "last_login_at"])
-        record_event(action="cabinet.login", meta=meta, actor=patient.user, level=level)
+        record_event(action=CabinetAction.LOGIN, meta=meta, actor=patient.user, level=level)
         return patient, False
 
     user = get_user_model().objects.create_user(username=f"patient-{_short(subject)}")
@@ -61,7 +62,7 @@ def sign_in_patient(
         **_fields_from_claims(claims),
     )
     record_event(
-        action="cabinet.patient_created",
+        action=CabinetAction.PATIENT_CREATED,
         meta=meta,
         actor=user,
         level=level,
@@ -123,6 +124,12 @@ ADDRESS_PURPOSE = "cabinet_address_change"
 
 PHONE = "phone"
 EMAIL = "email"
+# The audit actions of each contact's change: its code sent, then the change made.
+CODE_SENT_ACTION = {
+    PHONE: CabinetAction.PHONE_CHANGE_CODE_SENT,
+    EMAIL: CabinetAction.EMAIL_CHANGE_CODE_SENT,
+}
+CHANGED_ACTION = {PHONE: CabinetAction.PHONE_CHANGED, EMAIL: CabinetAction.EMAIL_CHANGED}
 ADDRESS = "address"
 _PURPOSES = {PHONE: PHONE_PURPOSE, EMAIL: EMAIL_PURPOSE}
 
@@ -172,7 +179,7 @@ def send_contact_change_code(
             refused = refusal
         else:
             record_event(
-                action=f"cabinet.{kind}_change_code_sent",
+                action=CODE_SENT_ACTION[kind],
                 meta=meta,
                 actor=patient.user,
                 new=mask_contact(kind, new_value),
@@ -222,7 +229,7 @@ def confirm_contact_change(
     result = check_code(purpose=_PURPOSES[kind], target=new_value, code=code)
     if not result.ok:
         record_event(
-            action="cabinet.change_code_rejected",
+            action=CabinetAction.CHANGE_CODE_REJECTED,
             meta=meta,
             actor=patient.user,
             success=False,
@@ -271,7 +278,7 @@ def confirm_contact_change(
         link=reverse("patients:personal_data"),
     )
     record_event(
-        action=f"cabinet.{kind}_changed",
+        action=CHANGED_ACTION[kind],
         meta=meta,
         actor=patient.user,
         old=mask_contact(kind, old_value),
@@ -302,7 +309,7 @@ def send_address_change_code(*, patient: Patient, address_kind: str, meta: Reque
         ),
     )
     record_event(
-        action="cabinet.address_change_code_sent",
+        action=CabinetAction.ADDRESS_CHANGE_CODE_SENT,
         meta=meta,
         actor=patient.user,
         address_kind=address_kind,
@@ -331,7 +338,7 @@ def confirm_address_change(
     result = check_code(purpose=ADDRESS_PURPOSE, target=target, code=code)
     if not result.ok:
         record_event(
-            action="cabinet.change_code_rejected",
+            action=CabinetAction.CHANGE_CODE_REJECTED,
             meta=meta,
             actor=patient.user,
             success=False,
@@ -353,7 +360,7 @@ def confirm_address_change(
         link=reverse("patients:personal_data"),
     )
     record_event(
-        action="cabinet.address_changed",
+        action=CabinetAction.ADDRESS_CHANGED,
         meta=meta,
         actor=patient.user,
         address_kind=address_kind,

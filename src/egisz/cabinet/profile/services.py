@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.documents import storage
 from egisz.cabinet.documents.models import StoredDocument
 from egisz.cabinet.documents.services import store_document
@@ -77,7 +78,7 @@ def save_profile(
             blobs.names.append(document.storage_name)
             stored.append(kind)
         record_event(
-            action="cabinet.profile_saved",
+            action=CabinetAction.PROFILE_SAVED,
             meta=meta,
             actor=patient.user,
             fields=changed,
@@ -109,7 +110,7 @@ def complete_profile_if_ready(*, patient: Patient, meta: RequestMeta) -> bool:
 def _mark_complete(patient: Patient, *, meta: RequestMeta) -> None:
     patient.profile_completed_at = timezone.now()
     patient.save(update_fields=["profile_completed_at"])
-    record_event(action="cabinet.profile_completed", meta=meta, actor=patient.user)
+    record_event(action=CabinetAction.PROFILE_COMPLETED, meta=meta, actor=patient.user)
     notify_patient(
         patient=patient,
         event="profile",
@@ -161,7 +162,7 @@ def file_correction(
                 comment=comment,
             )
             record_event(
-                action="cabinet.correction_filed",
+                action=CabinetAction.CORRECTION_FILED,
                 meta=meta,
                 actor=patient.user,
                 correction=correction.pk,
@@ -202,7 +203,7 @@ def approve_correction(
     correction.decided_by = operator
     correction.save(update_fields=["status", "decided_at", "decided_by"])
     record_event(
-        action="cabinet.correction_approved",
+        action=CabinetAction.CORRECTION_APPROVED,
         meta=meta,
         actor=operator,
         subject=patient.user,
@@ -238,7 +239,7 @@ def reject_correction(
     correction.reason = reason
     correction.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     record_event(
-        action="cabinet.correction_rejected",
+        action=CabinetAction.CORRECTION_REJECTED,
         meta=meta,
         actor=operator,
         subject=correction.patient.user,

@@ -35,6 +35,7 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 
 from egisz.common.audit.services import record_event
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import sessions
 from egisz.idp.authn.models import AccountSession
 from egisz.idp.oidc import access_tokens, client_auth, keys
@@ -283,7 +284,7 @@ class EgiszValidator(OAuth2Validator):
     def _code_replayed(context: AuthorizationContext) -> None:
         revoke_tokens_from(context)
         record_event(
-            action="oidc.code_replayed",
+            action=IdpAction.CODE_REPLAYED,
             subject=context.account,
             success=False,
             client=context.application.client_id,
