@@ -5,7 +5,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egisz.cabinet.audit_actions import CabinetAction
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.organizations.models import (
     Attachment,
@@ -318,13 +318,8 @@ def save_policy(
     )
     notify_patient(
         patient=patient,
-        event="profile",
-        title=_("Сохранены данные полиса ОМС"),
-        body=_(
-            "Полис %(enp)s, %(insurer)s. Если это были не вы, сообщите в службу поддержки: "
-            "%(contact)s."
-        )
-        % {"enp": policy.enp_display, "insurer": insurer, "contact": settings.SUPPORT_CONTACT},
+        kind=NotificationKind.POLICY_SAVED,
+        params={"enp": policy.enp_display, "insurer": insurer},
         link=reverse("organizations:policy"),
     )
     return policy, True
@@ -475,12 +470,10 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
     )
     notify_patient(
         patient=patient,
-        event="attachment",
-        title=_("Прикрепление принято: %(organization)s")
-        % {"organization": attachment.organization.short_name},
-        body=_("Вы прикреплены к медицинской организации «%(organization)s», %(address)s.")
-        % {
-            "organization": attachment.organization.full_name,
+        kind=NotificationKind.ATTACHMENT_ACCEPTED,
+        params={
+            "organization": attachment.organization.short_name,
+            "organization_full_name": attachment.organization.full_name,
             "address": attachment.organization.address,
         },
         link=reverse("organizations:policy"),
@@ -517,10 +510,8 @@ def reject_attachment(
     )
     notify_patient(
         patient=attachment.patient,
-        event="attachment",
-        title=_("Прикрепление отклонено: %(organization)s")
-        % {"organization": attachment.organization.short_name},
-        body=_("Причина: %(reason)s") % {"reason": reason},
+        kind=NotificationKind.ATTACHMENT_REJECTED,
+        params={"organization": attachment.organization.short_name, "reason": reason},
         link=reverse("organizations:policy"),
     )
     return attachment

@@ -8,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from egisz.cabinet.audit_actions import CabinetAction
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.patients.forms import ADDRESS_FIELDS
 from egisz.cabinet.patients.models import Address, Patient
@@ -130,6 +131,7 @@ CODE_SENT_ACTION = {
     EMAIL: CabinetAction.EMAIL_CHANGE_CODE_SENT,
 }
 CHANGED_ACTION = {PHONE: CabinetAction.PHONE_CHANGED, EMAIL: CabinetAction.EMAIL_CHANGED}
+CHANGED_NOTICE = {PHONE: NotificationKind.PHONE_CHANGED, EMAIL: NotificationKind.EMAIL_CHANGED}
 ADDRESS = "address"
 _PURPOSES = {PHONE: PHONE_PURPOSE, EMAIL: EMAIL_PURPOSE}
 
@@ -242,9 +244,10 @@ def confirm_contact_change(
     setattr(patient, kind, new_value)
     patient.save(update_fields=[kind])
     masked_new = mask_contact(kind, new_value)
-    if kind == PHONE:
-        title = _("Номер телефона изменён")
-        if old_value:
+    # The message to the old contact is worded in the patient's language, which the cabinet
+    # does not keep yet: Russian, as every copy of a notice (notify_patient).
+    with translation.override(settings.LANGUAGE_CODE):
+        if kind == PHONE and old_value:
             queue_sms(
                 phone=old_value,
                 text=_(
@@ -253,9 +256,7 @@ def confirm_contact_change(
                 )
                 % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
             )
-    else:
-        title = _("Адрес электронной почты изменён")
-        if old_value:
+        elif kind == EMAIL and old_value:
             queue_email(
                 to=old_value,
                 subject=_("ЕГИСЗ: адрес электронной почты изменён"),
@@ -268,13 +269,8 @@ def confirm_contact_change(
             )
     notify_patient(
         patient=patient,
-        event="contacts",
-        title=title,
-        body=_(
-            "Новое значение: %(new)s. Если это сделали не вы, сообщите в службу поддержки: "
-            "%(contact)s."
-        )
-        % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
+        kind=CHANGED_NOTICE[kind],
+        params={"new": masked_new},
         link=reverse("patients:personal_data"),
     )
     record_event(
@@ -350,13 +346,10 @@ def confirm_address_change(
     _address, created = Address.objects.update_or_create(
         patient=patient, kind=address_kind, defaults=values
     )
-    label = Address.Kind(address_kind).label
     notify_patient(
         patient=patient,
-        event="contacts",
-        title=_("Изменён %(kind)s") % {"kind": label},
-        body=_("Если это сделали не вы, сообщите в службу поддержки: %(contact)s.")
-        % {"contact": settings.SUPPORT_CONTACT},
+        kind=NotificationKind.ADDRESS_CHANGED,
+        params={"address_kind": address_kind},
         link=reverse("patients:personal_data"),
     )
     record_event(

@@ -14,6 +14,7 @@ from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.documents import storage
 from egisz.cabinet.documents.models import StoredDocument
 from egisz.cabinet.documents.services import store_document
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.patients.models import Patient
 from egisz.cabinet.profile.models import CORRECTABLE_FIELDS, CorrectionRequest
@@ -112,11 +113,7 @@ def _mark_complete(patient: Patient, *, meta: RequestMeta) -> None:
     patient.save(update_fields=["profile_completed_at"])
     record_event(action=CabinetAction.PROFILE_COMPLETED, meta=meta, actor=patient.user)
     notify_patient(
-        patient=patient,
-        event="profile",
-        title=_("Профиль заполнен"),
-        body=_("Все обязательные сведения указаны, документы загружены."),
-        link=reverse("profile:complete"),
+        patient=patient, kind=NotificationKind.PROFILE_COMPLETED, link=reverse("profile:complete")
     )
 
 
@@ -212,12 +209,8 @@ def approve_correction(
     )
     notify_patient(
         patient=patient,
-        event="corrections",
-        title=_("Исправление данных принято"),
-        body=_("Изменения внесены: %(changes)s.")
-        % {
-            "changes": "; ".join(f"{label}: {new}" for label, _old, new in correction.change_rows())
-        },
+        kind=NotificationKind.CORRECTION_APPROVED,
+        params={"changes": correction.new_values()},
         link=reverse("profile:corrections"),
     )
     return correction
@@ -248,9 +241,8 @@ def reject_correction(
     )
     notify_patient(
         patient=correction.patient,
-        event="corrections",
-        title=_("Исправление данных отклонено"),
-        body=_("Причина: %(reason)s") % {"reason": reason},
+        kind=NotificationKind.CORRECTION_REJECTED,
+        params={"reason": reason},
         link=reverse("profile:corrections"),
     )
     return correction
