@@ -91,3 +91,11 @@ def test_the_copies_are_in_russian_whoever_caused_the_notice(patient):
             params={"organization": "ГП № 2", "reason": "Нет мест"},
         )
     assert Message.objects.get(channel="sms").body == "ЕГИСЗ: Прикрепление отклонено: ГП № 2"
+
+
+def test_every_kind_has_a_wording_and_an_event_with_preferences():
+    from egisz.cabinet.notifications.events import EVENT_TYPES
+    from egisz.cabinet.notifications.kinds import WORDINGS
+
+    assert set(WORDINGS) == set(NotificationKind) - {NotificationKind.LEGACY}
+    assert all(wording.event in EVENT_TYPES for wording in WORDINGS.values())
