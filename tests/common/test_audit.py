@@ -5,18 +5,19 @@ from django.db import DatabaseError, connection, transaction
 
 from egisz.common.audit.models import AuditEvent
 from egisz.common.audit.services import record_event
+from egisz.idp.audit_actions import IdpAction
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def event(meta):
-    return record_event(action="login.failure", meta=meta, subject="42", success=False)
+    return record_event(action=IdpAction.LOGIN_FAILED, meta=meta, subject="42", success=False)
 
 
 def test_an_event_records_who_what_when_where_and_the_result(event, meta):
     stored = AuditEvent.objects.get(pk=event.pk)
-    assert stored.action == "login.failure"
+    assert stored.action == IdpAction.LOGIN_FAILED
     assert stored.result == AuditEvent.Result.FAILURE
     assert stored.subject_id == "42"
     assert stored.ip == meta.ip
@@ -26,10 +27,10 @@ def test_an_event_records_who_what_when_where_and_the_result(event, meta):
 
 def test_an_event_rolls_back_with_the_change_it_records(meta):
     with pytest.raises(RuntimeError), transaction.atomic():
-        record_event(action="password.change", meta=meta, actor="42")
+        record_event(action=IdpAction.PASSWORD_CHANGED, meta=meta, actor="42")
         raise RuntimeError("the change failed")
 
-    assert not AuditEvent.objects.filter(action="password.change").exists()
+    assert not AuditEvent.objects.filter(action=IdpAction.PASSWORD_CHANGED).exists()
 
 
 def test_an_event_cannot_be_changed_through_the_model(event):

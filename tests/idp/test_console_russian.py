@@ -213,3 +213,17 @@ def test_renaming_the_support_group_keeps_its_members_and_merges_a_namesake(make
     assert not Group.objects.filter(name="support").exists()
     assert list(operator.groups.all()) == [namesake]
     assert namesake.permissions.filter(codename="confirm_identity").exists()
+
+
+def test_the_security_journal_names_actions_in_words_and_filters_by_them(console, demo):
+    from egisz.common.audit.services import record_event
+    from egisz.idp.audit_actions import IdpAction
+
+    record_event(action=IdpAction.TOTP_DISABLED, subject="7")
+
+    listing = visible_text(console.get("/support/audit/auditevent/").content.decode())
+    assert "Отключено приложение-аутентификатор" in listing
+    assert "mfa.totp_disabled" not in listing
+    filtered = console.get("/support/audit/auditevent/", {"action": "mfa.totp_disabled"})
+    rows = filtered.context["cl"].result_list
+    assert [event.action for event in rows] == ["mfa.totp_disabled"]

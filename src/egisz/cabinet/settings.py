@@ -174,6 +174,9 @@ if not DEMO and DOCUMENT_SCANNER.rsplit(".", 1)[-1] == "NoScanner":
         "demo only (EGISZ_DEMO=1). Point EGISZ_CLAMD_ADDRESS at a clamd instead."
     )
 
+# The audit actions this site records (egisz.common.audit.vocabulary).
+AUDIT_VOCABULARIES = ["egisz.cabinet.audit_actions.CabinetAction"]
+
 # What `egisz cabinet worker` runs each round (see egisz.common.outbox.worker).
 WORKER_TASKS = [
     "egisz.common.outbox.services.deliver_due",

@@ -112,6 +112,8 @@ OTP_MAX_PER_HOUR = env_int("EGISZ_OTP_MAX_PER_HOUR", 5)
 REGISTRY_BACKEND = env_str(
     "EGISZ_REGISTRY_BACKEND", "egisz.idp.accounts.registry.DemoRegistryBackend"
 )
+# The audit actions this site records (egisz.common.audit.vocabulary).
+AUDIT_VOCABULARIES = ["egisz.idp.audit_actions.IdpAction"]
 
 # What `egisz worker` runs each round: dotted paths of callables taking ``limit`` and
 # returning how many items they processed.

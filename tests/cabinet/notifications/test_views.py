@@ -2,17 +2,22 @@
 
 from django.urls import reverse
 
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.models import Notification, Preference
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.common.audit.models import AuditEvent
 
 
 def test_unread_notifications_come_first_and_can_be_marked_read(patient_client, patient):
-    old = notify_patient(patient=patient, event="profile", title="Старое прочитанное")
+    old = notify_patient(patient=patient, kind=NotificationKind.PROFILE_COMPLETED)
     Notification.objects.filter(pk=old.pk).update(read_at=old.created_at)
-    new = notify_patient(patient=patient, event="attachment", title="Новое решение")
+    new = notify_patient(
+        patient=patient,
+        kind=NotificationKind.ATTACHMENT_REJECTED,
+        params={"organization": "ГП № 2", "reason": "Нет мест"},
+    )
     html = patient_client.get("/").content.decode()
-    assert html.index("Новое решение") < html.index("Старое прочитанное")
+    assert html.index("Прикрепление отклонено: ГП № 2") < html.index("Профиль заполнен")
     assert "1 непрочитанное" in html
 
     response = patient_client.post(reverse("notifications:mark_read"), {"id": new.pk, "next": "/"})
@@ -22,14 +27,18 @@ def test_unread_notifications_come_first_and_can_be_marked_read(patient_client, 
 
 
 def test_mark_all_read(patient_client, patient):
-    for n in range(3):
-        notify_patient(patient=patient, event="profile", title=f"Уведомление {n}")
+    for _ in range(3):
+        notify_patient(patient=patient, kind=NotificationKind.PROFILE_COMPLETED)
     patient_client.post(reverse("notifications:mark_read"), {"next": "/"})
     assert not Notification.objects.filter(patient=patient, read_at__isnull=True).exists()
 
 
 def test_another_patients_notification_cannot_be_touched(patient_client, other_patient):
-    theirs = notify_patient(patient=other_patient, event="profile", title="Чужое уведомление")
+    theirs = notify_patient(
+        patient=other_patient,
+        kind=NotificationKind.CORRECTION_REJECTED,
+        params={"reason": "Чужое уведомление"},
+    )
     patient_client.post(reverse("notifications:mark_read"), {"id": theirs.pk})
     theirs.refresh_from_db()
     assert theirs.read_at is None

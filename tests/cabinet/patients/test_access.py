@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.patients import pending
 from egisz.cabinet.patients.models import Address, Patient
 from egisz.cabinet.portal.limited import REFUSED, enter_limited_mode
@@ -68,7 +69,7 @@ def test_another_patients_data_never_appears(patient_client, patient, other_pati
             street="Красный проспект",
             house="77",
         )
-    record_event(action="cabinet.other_patient_secret", actor=other_patient.user)
+    record_event(action=CabinetAction.CORRECTION_FILED, actor=other_patient.user)
     response = patient_client.get(url)
     assert response.status_code == 200
     body = response.content.decode()
@@ -82,7 +83,7 @@ def test_another_patients_data_never_appears(patient_client, patient, other_pati
         "ООО Секретное место",
         "630099",
         "Красный проспект",
-        "Действие в кабинете",
+        "Подано заявление на исправление ФИО или даты рождения",
     ):
         assert secret not in body, (url, secret)
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.patients.models import Address, Patient
 from egisz.common.audit.services import record_event
 
@@ -70,8 +71,8 @@ def test_the_account_level_is_in_words(make_patient, login_as, acr, words):
 
 def test_the_last_five_actions_and_a_link_to_the_journal(patient_client, patient):
     for n in range(7):
-        record_event(action="cabinet.login", actor=patient.user, n=n)
-    record_event(action="cabinet.notification_preferences_changed", actor=patient.user)
+        record_event(action=CabinetAction.LOGIN, actor=patient.user, n=n)
+    record_event(action=CabinetAction.NOTIFICATION_PREFERENCES_CHANGED, actor=patient.user)
     response = patient_client.get(PAGE)
     rows = response.context["recent_activity"]
     assert len(rows) == 5

@@ -120,6 +120,7 @@ def test_home_runs_a_fixed_number_of_queries_however_much_there_is(patient_clien
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from egisz.cabinet.notifications.kinds import NotificationKind
     from egisz.cabinet.notifications.services import notify_patient
 
     def queries_of_home() -> int:
@@ -127,10 +128,14 @@ def test_home_runs_a_fixed_number_of_queries_however_much_there_is(patient_clien
             assert patient_client.get("/").status_code == 200
         return len(captured)
 
-    notify_patient(patient=patient, event="profile", title="Первое уведомление")
+    notify_patient(patient=patient, kind=NotificationKind.PROFILE_COMPLETED)
     few = queries_of_home()
     for n in range(30):
-        notify_patient(patient=patient, event="attachment", title=f"Уведомление {n}")
+        notify_patient(
+            patient=patient,
+            kind=NotificationKind.ATTACHMENT_REJECTED,
+            params={"organization": f"ГП № {n}", "reason": "Нет мест"},
+        )
     assert queries_of_home() == few
     # The page itself is 8 (user, patient, two for notifications, one per other panel); the
     # rest saves the session's idle-time marker.

@@ -8,6 +8,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.documents import storage
 from egisz.cabinet.documents.models import StoredDocument
 from egisz.cabinet.documents.uploads import CheckedUpload, check_upload
@@ -52,7 +53,7 @@ def store_document(*, patient: Patient, kind: str, upload, meta: RequestMeta) ->
                 uploaded_at=now,
             )
             record_event(
-                action="cabinet.document_uploaded",
+                action=CabinetAction.DOCUMENT_UPLOADED,
                 meta=meta,
                 actor=patient.user,
                 document=document.pk,
@@ -76,7 +77,9 @@ def read_document(*, document: StoredDocument, reader, meta: RequestMeta) -> byt
         raise storage.BlobMissing(document.storage_name)
     by_staff = reader.pk != document.patient.user_id
     record_event(
-        action="cabinet.document_viewed_by_staff" if by_staff else "cabinet.document_downloaded",
+        action=CabinetAction.DOCUMENT_VIEWED_BY_STAFF
+        if by_staff
+        else CabinetAction.DOCUMENT_DOWNLOADED,
         meta=meta,
         actor=reader,
         subject=document.patient.user,
@@ -101,5 +104,5 @@ def sweep_orphan_blobs(*, limit: int = 0, older_than_seconds: int = 3600) -> int
     known = StoredDocument.objects.values_list("storage_name", flat=True).iterator()
     deleted = storage.sweep_orphans(known=known, older_than_seconds=older_than_seconds)
     if deleted:
-        record_event(action="cabinet.document_orphans_removed", meta=SYSTEM, count=deleted)
+        record_event(action=CabinetAction.DOCUMENT_ORPHANS_REMOVED, meta=SYSTEM, count=deleted)
     return 0  # housekeeping: never keeps the worker from resting

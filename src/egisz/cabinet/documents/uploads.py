@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.documents import antivirus
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
@@ -183,7 +184,7 @@ def _record_infected(checked: CheckedUpload, result, *, actor, meta: RequestMeta
     """Journals a refused infected upload in a transaction of its own, so the refusal that
     follows cannot roll it back."""
     event = {
-        "action": "cabinet.document_infected",
+        "action": CabinetAction.DOCUMENT_INFECTED,
         "meta": meta,
         "actor": actor,
         "success": False,

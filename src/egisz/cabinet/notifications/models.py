@@ -1,19 +1,26 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from egisz.cabinet.notifications.kinds import NotificationKind, render
 from egisz.cabinet.patients.models import Patient
 
 
 class Notification(models.Model):
     """A notice in the cabinet (shown on «Главная»); SMS and e-mail copies go through the
-    outbox according to the patient's preferences."""
+    outbox according to the patient's preferences.
+
+    Stored as a kind and its parameters; the title and text are rendered when read, in the
+    reader's language (``kinds``). A notice stored before the kinds existed is of kind
+    «legacy» and shows the text it was stored with."""
 
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("пациент")
     )
     event = models.CharField(_("событие"), max_length=32)
-    title = models.CharField(_("заголовок"), max_length=200)
-    body = models.TextField(_("текст"), blank=True)
+    kind = models.CharField(_("вид"), max_length=32, choices=NotificationKind.choices)
+    params = models.JSONField(_("параметры"), default=dict, blank=True)
+    legacy_title = models.CharField(_("заголовок прежнего вида"), max_length=200, blank=True)
+    legacy_body = models.TextField(_("текст прежнего вида"), blank=True)
     link = models.CharField(_("ссылка"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
@@ -27,6 +34,20 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    def rendered(self) -> tuple[str, str]:
+        """(title, text) in the active language."""
+        if self.kind == NotificationKind.LEGACY:
+            return self.legacy_title, self.legacy_body
+        return render(self.kind, self.params)
+
+    @property
+    def title(self) -> str:
+        return self.rendered()[0]
+
+    @property
+    def body(self) -> str:
+        return self.rendered()[1]
 
 
 class Preference(models.Model):

@@ -1,9 +1,12 @@
 """Notifying patients and keeping their notification preferences."""
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.notifications.events import CHANNELS, EMAIL, EVENT_TYPES, SMS
+from egisz.cabinet.notifications.kinds import WORDINGS, NotificationKind
 from egisz.cabinet.notifications.models import Notification, Preference
 from egisz.cabinet.notifications.selectors import channels_enabled
 from egisz.common.audit.services import record_event
@@ -13,17 +16,26 @@ from egisz.common.request_meta import RequestMeta
 
 @transaction.atomic
 def notify_patient(
-    *, patient, event: str, title: str, body: str = "", link: str = ""
+    *, patient, kind: NotificationKind, params: dict | None = None, link: str = ""
 ) -> Notification:
     """A notice in the cabinet, plus SMS/e-mail copies on the channels the patient chose.
+
+    ``params`` are the data the kind's wording needs (``kinds.WORDINGS``). The notice is
+    rendered whenever it is read, in the reader's language; the copies are rendered now in
+    the patient's language, which the cabinet does not keep yet: Russian (whoever caused
+    the notice — an operator, say — may be reading the site in another language).
 
     Call it inside the transaction of the change it reports: the outbox row commits with
     it, so a rolled-back change never sends anything.
     """
+    params = params or {}
+    event = WORDINGS[kind].event
     notification = Notification.objects.create(
-        patient=patient, event=event, title=title, body=body, link=link
+        patient=patient, event=event, kind=kind, params=params, link=link
     )
     channels = channels_enabled(patient=patient, event=event)
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = notification.rendered()
     text = f"{title}\n{body}".strip() if body else title
     if SMS in channels and patient.phone:
         queue_sms(phone=patient.phone, text=f"ЕГИСЗ: {title}")
@@ -55,7 +67,7 @@ def set_preferences(*, patient, chosen: dict[str, set[str]], meta: RequestMeta) 
             )
             changes[f"{key}.{channel}"] = enabled
     record_event(
-        action="cabinet.notification_preferences_changed",
+        action=CabinetAction.NOTIFICATION_PREFERENCES_CHANGED,
         meta=meta,
         actor=patient.user,
         preferences=changes,

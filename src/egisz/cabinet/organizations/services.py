@@ -5,13 +5,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.organizations.models import (
     Attachment,
@@ -151,7 +152,7 @@ def import_organizations(
         for start in range(0, len(items), CHUNK):
             _store_chunk([clean for _number, clean in items[start : start + CHUNK]], report)
         record_event(
-            action="cabinet.organizations_imported",
+            action=CabinetAction.ORGANIZATIONS_IMPORTED,
             meta=meta,
             actor=actor,
             subject="",
@@ -308,7 +309,7 @@ def save_policy(
         policy.enp, policy.insurer = enp, insurer
         policy.save(update_fields=[*changed, "updated_at"])
     record_event(
-        action="cabinet.policy_saved",
+        action=CabinetAction.POLICY_SAVED,
         meta=meta,
         actor=patient.user,
         fields=changed,
@@ -317,13 +318,8 @@ def save_policy(
     )
     notify_patient(
         patient=patient,
-        event="profile",
-        title=_("Сохранены данные полиса ОМС"),
-        body=_(
-            "Полис %(enp)s, %(insurer)s. Если это были не вы, сообщите в службу поддержки: "
-            "%(contact)s."
-        )
-        % {"enp": policy.enp_display, "insurer": insurer, "contact": settings.SUPPORT_CONTACT},
+        kind=NotificationKind.POLICY_SAVED,
+        params={"enp": policy.enp_display, "insurer": insurer},
         link=reverse("organizations:policy"),
     )
     return policy, True
@@ -379,7 +375,7 @@ def request_attachment(
     except IntegrityError as error:
         raise AttachmentRefused(_("У вас уже есть заявление на рассмотрении.")) from error
     record_event(
-        action="cabinet.attachment_requested",
+        action=CabinetAction.ATTACHMENT_REQUESTED,
         meta=meta,
         actor=patient.user,
         attachment=attachment.pk,
@@ -404,7 +400,7 @@ def withdraw_attachment(*, patient: Patient, attachment_id: int, meta: RequestMe
     attachment.decided_at = timezone.now()
     attachment.save(update_fields=["status", "decided_at"])
     record_event(
-        action="cabinet.attachment_withdrawn",
+        action=CabinetAction.ATTACHMENT_WITHDRAWN,
         meta=meta,
         actor=patient.user,
         attachment=attachment.pk,
@@ -450,7 +446,7 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
         }
         old.save(update_fields=["status", "ended_at", "reason"])
         record_event(
-            action="cabinet.attachment_ended",
+            action=CabinetAction.ATTACHMENT_ENDED,
             meta=meta,
             actor=operator,
             subject=patient.user,
@@ -464,7 +460,7 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
     attachment.decided_by = operator
     attachment.save(update_fields=["status", "decided_at", "decided_by"])
     record_event(
-        action="cabinet.attachment_accepted",
+        action=CabinetAction.ATTACHMENT_ACCEPTED,
         meta=meta,
         actor=operator,
         subject=patient.user,
@@ -474,12 +470,10 @@ def accept_attachment(*, attachment_id: int, operator, meta: RequestMeta) -> Att
     )
     notify_patient(
         patient=patient,
-        event="attachment",
-        title=_("Прикрепление принято: %(organization)s")
-        % {"organization": attachment.organization.short_name},
-        body=_("Вы прикреплены к медицинской организации «%(organization)s», %(address)s.")
-        % {
-            "organization": attachment.organization.full_name,
+        kind=NotificationKind.ATTACHMENT_ACCEPTED,
+        params={
+            "organization": attachment.organization.short_name,
+            "organization_full_name": attachment.organization.full_name,
             "address": attachment.organization.address,
         },
         link=reverse("organizations:policy"),
@@ -505,7 +499,7 @@ def reject_attachment(
     attachment.reason = reason
     attachment.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     record_event(
-        action="cabinet.attachment_rejected",
+        action=CabinetAction.ATTACHMENT_REJECTED,
         meta=meta,
         actor=operator,
         subject=attachment.patient.user,
@@ -516,10 +510,8 @@ def reject_attachment(
     )
     notify_patient(
         patient=attachment.patient,
-        event="attachment",
-        title=_("Прикрепление отклонено: %(organization)s")
-        % {"organization": attachment.organization.short_name},
-        body=_("Причина: %(reason)s") % {"reason": reason},
+        kind=NotificationKind.ATTACHMENT_REJECTED,
+        params={"organization": attachment.organization.short_name, "reason": reason},
         link=reverse("organizations:policy"),
     )
     return attachment

@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.patients.forms import ADDRESS_FIELDS
 from egisz.cabinet.patients.models import Address, Patient
@@ -46,7 +48,7 @@ def sign_in_patient(
         patient.level = level
         patient.last_login_at = now
         patient.save(update_fields=["level", "last_login_at"])
-        record_event(action="cabinet.login", meta=meta, actor=patient.user, level=level)
+        record_event(action=CabinetAction.LOGIN, meta=meta, actor=patient.user, level=level)
         return patient, False
 
     user = get_user_model().objects.create_user(username=f"patient-{_short(subject)}")
@@ -61,7 +63,7 @@ def sign_in_patient(
         **_fields_from_claims(claims),
     )
     record_event(
-        action="cabinet.patient_created",
+        action=CabinetAction.PATIENT_CREATED,
         meta=meta,
         actor=user,
         level=level,
@@ -123,6 +125,13 @@ ADDRESS_PURPOSE = "cabinet_address_change"
 
 PHONE = "phone"
 EMAIL = "email"
+# The audit actions of each contact's change: its code sent, then the change made.
+CODE_SENT_ACTION = {
+    PHONE: CabinetAction.PHONE_CHANGE_CODE_SENT,
+    EMAIL: CabinetAction.EMAIL_CHANGE_CODE_SENT,
+}
+CHANGED_ACTION = {PHONE: CabinetAction.PHONE_CHANGED, EMAIL: CabinetAction.EMAIL_CHANGED}
+CHANGED_NOTICE = {PHONE: NotificationKind.PHONE_CHANGED, EMAIL: NotificationKind.EMAIL_CHANGED}
 ADDRESS = "address"
 _PURPOSES = {PHONE: PHONE_PURPOSE, EMAIL: EMAIL_PURPOSE}
 
@@ -172,7 +181,7 @@ def send_contact_change_code(
             refused = refusal
         else:
             record_event(
-                action=f"cabinet.{kind}_change_code_sent",
+                action=CODE_SENT_ACTION[kind],
                 meta=meta,
                 actor=patient.user,
                 new=mask_contact(kind, new_value),
@@ -222,7 +231,7 @@ def confirm_contact_change(
     result = check_code(purpose=_PURPOSES[kind], target=new_value, code=code)
     if not result.ok:
         record_event(
-            action="cabinet.change_code_rejected",
+            action=CabinetAction.CHANGE_CODE_REJECTED,
             meta=meta,
             actor=patient.user,
             success=False,
@@ -235,9 +244,10 @@ def confirm_contact_change(
     setattr(patient, kind, new_value)
     patient.save(update_fields=[kind])
     masked_new = mask_contact(kind, new_value)
-    if kind == PHONE:
-        title = _("Номер телефона изменён")
-        if old_value:
+    # The message to the old contact is worded in the patient's language, which the cabinet
+    # does not keep yet: Russian, as every copy of a notice (notify_patient).
+    with translation.override(settings.LANGUAGE_CODE):
+        if kind == PHONE and old_value:
             queue_sms(
                 phone=old_value,
                 text=_(
@@ -246,9 +256,7 @@ def confirm_contact_change(
                 )
                 % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
             )
-    else:
-        title = _("Адрес электронной почты изменён")
-        if old_value:
+        elif kind == EMAIL and old_value:
             queue_email(
                 to=old_value,
                 subject=_("ЕГИСЗ: адрес электронной почты изменён"),
@@ -261,17 +269,12 @@ def confirm_contact_change(
             )
     notify_patient(
         patient=patient,
-        event="contacts",
-        title=title,
-        body=_(
-            "Новое значение: %(new)s. Если это сделали не вы, сообщите в службу поддержки: "
-            "%(contact)s."
-        )
-        % {"new": masked_new, "contact": settings.SUPPORT_CONTACT},
+        kind=CHANGED_NOTICE[kind],
+        params={"new": masked_new},
         link=reverse("patients:personal_data"),
     )
     record_event(
-        action=f"cabinet.{kind}_changed",
+        action=CHANGED_ACTION[kind],
         meta=meta,
         actor=patient.user,
         old=mask_contact(kind, old_value),
@@ -302,7 +305,7 @@ def send_address_change_code(*, patient: Patient, address_kind: str, meta: Reque
         ),
     )
     record_event(
-        action="cabinet.address_change_code_sent",
+        action=CabinetAction.ADDRESS_CHANGE_CODE_SENT,
         meta=meta,
         actor=patient.user,
         address_kind=address_kind,
@@ -331,7 +334,7 @@ def confirm_address_change(
     result = check_code(purpose=ADDRESS_PURPOSE, target=target, code=code)
     if not result.ok:
         record_event(
-            action="cabinet.change_code_rejected",
+            action=CabinetAction.CHANGE_CODE_REJECTED,
             meta=meta,
             actor=patient.user,
             success=False,
@@ -343,17 +346,14 @@ def confirm_address_change(
     _address, created = Address.objects.update_or_create(
         patient=patient, kind=address_kind, defaults=values
     )
-    label = Address.Kind(address_kind).label
     notify_patient(
         patient=patient,
-        event="contacts",
-        title=_("Изменён %(kind)s") % {"kind": label},
-        body=_("Если это сделали не вы, сообщите в службу поддержки: %(contact)s.")
-        % {"contact": settings.SUPPORT_CONTACT},
+        kind=NotificationKind.ADDRESS_CHANGED,
+        params={"address_kind": address_kind},
         link=reverse("patients:personal_data"),
     )
     record_event(
-        action="cabinet.address_changed",
+        action=CabinetAction.ADDRESS_CHANGED,
         meta=meta,
         actor=patient.user,
         address_kind=address_kind,

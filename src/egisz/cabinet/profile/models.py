@@ -76,6 +76,14 @@ class CorrectionRequest(models.Model):
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
 
+    def new_values(self) -> list[list[str]]:
+        """[field, after] for every changed field, dates as ДД.ММ.ГГГГ (a notice's data)."""
+        return [
+            [name, _display(name, self.changes[name])]
+            for name in CORRECTABLE_FIELDS
+            if name in self.changes
+        ]
+
     def change_rows(self) -> list[tuple[str, str, str]]:
         """(label, before, after) for every changed field, dates as ДД.ММ.ГГГГ."""
         return [

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.documents import storage
 from egisz.cabinet.documents.models import StoredDocument
 from egisz.cabinet.documents.services import store_document
+from egisz.cabinet.notifications.kinds import NotificationKind
 from egisz.cabinet.notifications.services import notify_patient
 from egisz.cabinet.patients.models import Patient
 from egisz.cabinet.profile.models import CORRECTABLE_FIELDS, CorrectionRequest
@@ -77,7 +79,7 @@ def save_profile(
             blobs.names.append(document.storage_name)
             stored.append(kind)
         record_event(
-            action="cabinet.profile_saved",
+            action=CabinetAction.PROFILE_SAVED,
             meta=meta,
             actor=patient.user,
             fields=changed,
@@ -109,13 +111,9 @@ def complete_profile_if_ready(*, patient: Patient, meta: RequestMeta) -> bool:
 def _mark_complete(patient: Patient, *, meta: RequestMeta) -> None:
     patient.profile_completed_at = timezone.now()
     patient.save(update_fields=["profile_completed_at"])
-    record_event(action="cabinet.profile_completed", meta=meta, actor=patient.user)
+    record_event(action=CabinetAction.PROFILE_COMPLETED, meta=meta, actor=patient.user)
     notify_patient(
-        patient=patient,
-        event="profile",
-        title=_("Профиль заполнен"),
-        body=_("Все обязательные сведения указаны, документы загружены."),
-        link=reverse("profile:complete"),
+        patient=patient, kind=NotificationKind.PROFILE_COMPLETED, link=reverse("profile:complete")
     )
 
 
@@ -161,7 +159,7 @@ def file_correction(
                 comment=comment,
             )
             record_event(
-                action="cabinet.correction_filed",
+                action=CabinetAction.CORRECTION_FILED,
                 meta=meta,
                 actor=patient.user,
                 correction=correction.pk,
@@ -202,7 +200,7 @@ def approve_correction(
     correction.decided_by = operator
     correction.save(update_fields=["status", "decided_at", "decided_by"])
     record_event(
-        action="cabinet.correction_approved",
+        action=CabinetAction.CORRECTION_APPROVED,
         meta=meta,
         actor=operator,
         subject=patient.user,
@@ -211,12 +209,8 @@ def approve_correction(
     )
     notify_patient(
         patient=patient,
-        event="corrections",
-        title=_("Исправление данных принято"),
-        body=_("Изменения внесены: %(changes)s.")
-        % {
-            "changes": "; ".join(f"{label}: {new}" for label, _old, new in correction.change_rows())
-        },
+        kind=NotificationKind.CORRECTION_APPROVED,
+        params={"changes": correction.new_values()},
         link=reverse("profile:corrections"),
     )
     return correction
@@ -238,7 +232,7 @@ def reject_correction(
     correction.reason = reason
     correction.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     record_event(
-        action="cabinet.correction_rejected",
+        action=CabinetAction.CORRECTION_REJECTED,
         meta=meta,
         actor=operator,
         subject=correction.patient.user,
@@ -247,9 +241,8 @@ def reject_correction(
     )
     notify_patient(
         patient=correction.patient,
-        event="corrections",
-        title=_("Исправление данных отклонено"),
-        body=_("Причина: %(reason)s") % {"reason": reason},
+        kind=NotificationKind.CORRECTION_REJECTED,
+        params={"reason": reason},
         link=reverse("profile:corrections"),
     )
     return correction

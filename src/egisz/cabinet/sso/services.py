@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.patients.models import Patient
 from egisz.cabinet.patients.services import sign_in_patient
 from egisz.cabinet.sso import client
@@ -24,25 +24,15 @@ from egisz.common.request_meta import RequestMeta
 
 log = logging.getLogger(__name__)
 
-# Audit actions of this app, and how the citizen's own activity journal names them.
-LOGIN_FAILED = "cabinet.login_failed"
-LOGIN_REFUSED = "cabinet.login_consent_refused"
-LOGIN_LIMITED = "cabinet.login_limited"
-LOGOUT = "cabinet.logout"
-SESSION_EXPIRED = "cabinet.session_expired"
-GRANT_REVOKED = "cabinet.session_ended_grant_revoked"
-BACKCHANNEL_LOGOUT = "cabinet.backchannel_logout"
-BACKCHANNEL_LOGOUT_REFUSED = "cabinet.backchannel_logout_refused"
-ACTIVITY_LABELS = {
-    "cabinet.login": _("Вход в кабинет"),
-    "cabinet.patient_created": _("Первый вход в кабинет"),
-    LOGOUT: _("Выход из кабинета"),
-    SESSION_EXPIRED: _("Сеанс завершён: истекло время бездействия или сеанса"),
-    GRANT_REVOKED: _("Сеанс завершён: доступ к данным отозван на Госуслугах"),
-    BACKCHANNEL_LOGOUT: _(
-        "Сеанс завершён по сообщению Госуслуг: выход, смена пароля или отзыв доступа"
-    ),
-}
+# Audit actions of this app (the views and the middleware name them through this module).
+LOGIN_FAILED = CabinetAction.LOGIN_FAILED
+LOGIN_REFUSED = CabinetAction.LOGIN_REFUSED
+LOGIN_LIMITED = CabinetAction.LOGIN_LIMITED
+LOGOUT = CabinetAction.LOGOUT
+SESSION_EXPIRED = CabinetAction.SESSION_EXPIRED
+GRANT_REVOKED = CabinetAction.GRANT_REVOKED
+BACKCHANNEL_LOGOUT = CabinetAction.BACKCHANNEL_LOGOUT
+BACKCHANNEL_LOGOUT_REFUSED = CabinetAction.BACKCHANNEL_LOGOUT_REFUSED
 
 
 class LoginRefused(Exception):
@@ -162,7 +152,9 @@ def drop_previous_login(*, grant_id, link_id, user) -> None:
 
 
 @transaction.atomic
-def end_session(*, action: str, user, grant_id, link_id, meta: RequestMeta, **details) -> None:
+def end_session(
+    *, action: CabinetAction, user, grant_id, link_id, meta: RequestMeta, **details
+) -> None:
     """The cabinet session ends (logout, timeout, grant withdrawn): its grant and link rows
     go and the audit journal says why. (The caller flushes the session.)"""
     actor = user if user is not None and user.is_authenticated else None

@@ -1,10 +1,11 @@
+from egisz.common.audit import vocabulary
 from egisz.common.audit.models import AuditEvent
 from egisz.common.request_meta import SYSTEM, RequestMeta
 
 
 def record_event(
     *,
-    action: str,
+    action,
     meta: RequestMeta = SYSTEM,
     actor=None,
     subject=None,
@@ -12,9 +13,14 @@ def record_event(
     **details,
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction of the change it records, so both
-    land or neither does. ``actor``/``subject`` are model instances or identifiers."""
+    land or neither does. ``actor``/``subject`` are model instances or identifiers.
+
+    ``action`` is a member of one of the site's vocabularies (``AUDIT_VOCABULARIES``); an
+    action no vocabulary names raises ``vocabulary.UnknownAction``. The login modules still
+    pass the member's value as a string; ``tests/common/test_audit_vocabulary.py`` lists
+    them and refuses string actions anywhere else."""
     return AuditEvent.objects.create(
-        action=action,
+        action=vocabulary.member(action).value,
         result=AuditEvent.Result.SUCCESS if success else AuditEvent.Result.FAILURE,
         actor_id=_identify(actor),
         subject_id=_identify(subject if subject is not None else actor),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egisz.common.audit.services import record_event
+from egisz.common.audit.vocabulary import CommonAction
 from egisz.common.codes.models import SmsBudgetCounter
 from egisz.common.env import parse_rate
 from egisz.common.identifiers import mask_phone
@@ -43,7 +44,7 @@ NUMBER = "number"
 PREFIX = "prefix"
 GLOBAL = "global"
 ALERT = "alert"  # counts the refusals by the global ceiling; its first one alerts
-ALERT_ACTION = "alert.sms_ceiling_reached"
+ALERT_ACTION = CommonAction.SMS_CEILING_REACHED
 # Counters are deleted this long after their period ended (never one still being raised).
 PURGE_GRACE = timedelta(hours=1)
 

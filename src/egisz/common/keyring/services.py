@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from egisz.common.audit.services import record_event
+from egisz.common.audit.vocabulary import CommonAction
 from egisz.common.crypto import DecryptionError, current_key_id
 from egisz.common.keyring.registry import EncryptedStore, RotationError, encrypted_stores
 from egisz.common.request_meta import SYSTEM, RequestMeta
@@ -46,7 +47,7 @@ def rotate_field_key(
     for store in encrypted_stores():
         report.rotated[store.label] = _rotate_store(store, report, batch_size, progress)
     record_event(
-        action="keyring.field_key_rotated",
+        action=CommonAction.FIELD_KEY_ROTATED,
         meta=meta,
         success=not report.failures,
         key_id=report.key_id,

@@ -36,6 +36,7 @@ from egisz.idp.accounts.registry import (
     describe_mismatch,
     registry_backend,
 )
+from egisz.idp.audit_actions import IdpAction
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +124,13 @@ def start_registration(*, person: PersonData, password: str, meta: RequestMeta):
     owner = selectors.phone_in_use(person.phone)
     refusal = _send_registration_code(phone=person.phone, phone_taken=owner is not None)
     if owner is not None:
-        record_event(action="registration.phone_in_use", meta=meta, subject=owner, success=False)
+        record_event(
+            action=IdpAction.REGISTRATION_PHONE_IN_USE, meta=meta, subject=owner, success=False
+        )
     else:
-        record_event(action="registration.started", meta=meta, phone=mask_phone(person.phone))
+        record_event(
+            action=IdpAction.REGISTRATION_STARTED, meta=meta, phone=mask_phone(person.phone)
+        )
     return RegistrationStarted(pending=pending, refusal=refusal)
 
 
@@ -156,7 +161,7 @@ def resend_registration_code(
     refusal = _send_registration_code(phone=pending.phone, phone_taken=owner is not None)
     if refusal is None:
         record_event(
-            action="registration.code_resent",
+            action=IdpAction.REGISTRATION_CODE_RESENT,
             meta=meta,
             subject=owner,
             phone=mask_phone(pending.phone),
@@ -203,7 +208,7 @@ def confirm_registration(
     except AccountError as refusal:
         return RegistrationResult(error=refusal.message, restart=True)
     record_event(
-        action="account.registered",
+        action=IdpAction.ACCOUNT_REGISTERED,
         meta=meta,
         actor=account,
         subject=account,
@@ -346,7 +351,9 @@ def send_email_confirmation(*, account: Account, meta: RequestMeta, site_url: st
     if wait:
         return wait
     issue_email_confirmation(account=account, site_url=site_url)
-    record_event(action="email.confirmation_sent", meta=meta, actor=account, subject=account)
+    record_event(
+        action=IdpAction.EMAIL_CONFIRMATION_SENT, meta=meta, actor=account, subject=account
+    )
     return 0
 
 
@@ -388,7 +395,7 @@ def confirm_email(*, token: str, meta: RequestMeta) -> Account | None:
     except IntegrityError:
         transaction.set_rollback(True)
         return None
-    record_event(action="email.confirmed", meta=meta, subject=account)
+    record_event(action=IdpAction.EMAIL_CONFIRMED, meta=meta, subject=account)
     return account
 
 
@@ -464,7 +471,9 @@ def _registry_verified(check: RegistryCheck, account: Account) -> None:
     if raised:
         account.level = Level.STANDARD
         account.save(update_fields=["level"])
-    record_event(action="registry.verified", meta=SYSTEM, subject=account, level=account.level)
+    record_event(
+        action=IdpAction.REGISTRY_VERIFIED, meta=SYSTEM, subject=account, level=account.level
+    )
     if raised:
         text = _(
             "Госуслуги: СНИЛС и паспорт проверены в государственном реестре. Уровень вашей "
@@ -481,7 +490,11 @@ def _registry_rejected(check: RegistryCheck, account: Account, reason: str) -> N
     check.finished_at = timezone.now()
     check.save(update_fields=["status", "reason", "attempts", "finished_at"])
     record_event(
-        action="registry.rejected", meta=SYSTEM, subject=account, success=False, reason=reason
+        action=IdpAction.REGISTRY_REJECTED,
+        meta=SYSTEM,
+        subject=account,
+        success=False,
+        reason=reason,
     )
     if reason == Mismatch.SNILS_TAKEN:
         text = _("Госуслуги: уровень учётной записи не повышен. %(why)s") % {
@@ -503,7 +516,7 @@ def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
         check.finished_at = now
         check.save(update_fields=["status", "reason", "attempts", "finished_at"])
         record_event(
-            action="registry.gave_up",
+            action=IdpAction.REGISTRY_GAVE_UP,
             meta=SYSTEM,
             subject=account,
             success=False,
@@ -521,7 +534,7 @@ def _registry_unavailable(check: RegistryCheck, account: Account) -> None:
     check.next_attempt_at = now + registry_retry_delay(check.attempts)
     check.save(update_fields=["attempts", "next_attempt_at"])
     record_event(
-        action="registry.unavailable",
+        action=IdpAction.REGISTRY_UNAVAILABLE,
         meta=SYSTEM,
         subject=account,
         success=False,
@@ -566,7 +579,7 @@ def correct_personal_data(*, account: Account, changes: dict, meta: RequestMeta)
         account.save(update_fields=changed)
     check = queue_registry_check(account=account)
     record_event(
-        action="account.data_corrected",
+        action=IdpAction.ACCOUNT_DATA_CORRECTED,
         meta=meta,
         actor=account,
         subject=account,

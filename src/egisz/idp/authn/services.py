@@ -27,7 +27,7 @@ from egisz.idp.authn.models import AccountSession, KnownBrowser, LoginAttempt, M
 from egisz.idp.oidc.models import SignOutReason
 
 LOGIN_CODE_PURPOSE = "login"
-LOGIN_SMS_TEXT = "Код для входа на Госуслуги: {code}. Никому не сообщайте его."
+LOGIN_SMS_TEXT = gettext_lazy("Код для входа на Госуслуги: {code}. Никому не сообщайте его.")
 
 
 class Outcome(enum.Enum):

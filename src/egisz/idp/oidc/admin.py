@@ -12,6 +12,7 @@ from oauth2_provider.admin import ApplicationAdmin
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc.claims import SCOPES
 from egisz.idp.oidc.models import ClientProfile, Consent, LogoutDelivery
 from egisz.idp.oidc.services import ClientError, validate_backchannel_logout_uri
@@ -65,7 +66,7 @@ class ClientAdmin(ApplicationAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         record_event(
-            action="oidc.client_changed" if change else "oidc.client_created",
+            action=IdpAction.CLIENT_CHANGED if change else IdpAction.CLIENT_CREATED,
             meta=RequestMeta.from_request(request),
             actor=request.user,
             subject=f"client:{obj.client_id}",
@@ -74,7 +75,7 @@ class ClientAdmin(ApplicationAdmin):
 
     def delete_model(self, request, obj):
         record_event(
-            action="oidc.client_deleted",
+            action=IdpAction.CLIENT_DELETED,
             meta=RequestMeta.from_request(request),
             actor=request.user,
             subject=f"client:{obj.client_id}",

@@ -29,6 +29,7 @@ from joserfc import jwt
 
 from egisz.common.audit.services import record_event
 from egisz.common.outbox.services import retry_delay
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc import keys
 from egisz.idp.oidc.discovery import issuer
 from egisz.idp.oidc.models import LogoutDelivery, SignOutReason
@@ -166,7 +167,7 @@ def _record(delivery: LogoutDelivery, error: str) -> None:
                 error,
             )
             record_event(
-                action="oidc.backchannel_logout_failed",
+                action=IdpAction.BACKCHANNEL_LOGOUT_FAILED,
                 subject=delivery.account_id,
                 success=False,
                 client=delivery.application.client_id,

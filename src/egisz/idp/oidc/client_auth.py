@@ -21,6 +21,7 @@ from oauth2_provider.models import get_application_model
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import SYSTEM, RequestMeta
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc.models import ClientAuthMethod, ClientProfile, UsedClientAssertion
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def use_private_key_jwt(
     profile.token_endpoint_auth_method = ClientAuthMethod.PRIVATE_KEY_JWT
     profile.save(update_fields=["jwks", "token_endpoint_auth_method"])
     record_event(
-        action="oidc.client_keys_set",
+        action=IdpAction.CLIENT_KEYS_SET,
         meta=meta,
         actor=actor,
         subject=f"client:{application.client_id}",

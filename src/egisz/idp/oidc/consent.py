@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.claims import SCOPES, consent_lines
 from egisz.idp.oidc.models import Consent, SignOutReason
@@ -124,7 +125,7 @@ def give_consent(
         given_via=via,
     )
     record_event(
-        action="oidc.consent_given",
+        action=IdpAction.CONSENT_GIVEN,
         meta=meta,
         actor=account,
         subject=account,
@@ -142,7 +143,7 @@ def give_consent(
 def refuse_consent(*, account, application, scopes: Iterable[str], meta: RequestMeta) -> None:
     """The citizen pressed «Отказаться»: nothing is handed over; the refusal is journaled."""
     record_event(
-        action="oidc.consent_refused",
+        action=IdpAction.CONSENT_REFUSED,
         meta=meta,
         actor=account,
         subject=account,
@@ -175,7 +176,7 @@ def withdraw_consent(*, account, application, meta: RequestMeta) -> Withdrawal:
         account, application, reason=SignOutReason.CONSENT_WITHDRAWN
     )
     record_event(
-        action="oidc.consent_withdrawn",
+        action=IdpAction.CONSENT_WITHDRAWN,
         meta=meta,
         actor=account,
         subject=account,

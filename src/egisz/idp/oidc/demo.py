@@ -11,6 +11,7 @@ from django.db import transaction
 from oauth2_provider.models import get_application_model
 
 from egisz.common.audit.services import record_event
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc.models import ClientProfile
 from egisz.idp.oidc.services import create_client
 
@@ -98,7 +99,7 @@ def _update_addresses(application, definition: dict) -> None:
         changed.append("backchannel_logout_uri")
     if changed:
         record_event(
-            action="oidc.client_changed",
+            action=IdpAction.CLIENT_CHANGED,
             subject=f"client:{application.client_id}",
             fields=changed,
             demo=True,

@@ -41,6 +41,7 @@ from oauthlib.common import add_params_to_uri
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.common.ui.middleware import policy_allowing_redirect_to
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import sessions
 from egisz.idp.oidc.models import SignOutReason
 from egisz.idp.oidc.subjects import sid_for
@@ -221,7 +222,7 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
                 )
             if subject is not None or application is not None:
                 record_event(
-                    action="oidc.logout",
+                    action=IdpAction.LOGOUT,
                     meta=RequestMeta.from_request(request),
                     actor=session_account,
                     subject=subject if subject is not None else f"client:{application.client_id}",

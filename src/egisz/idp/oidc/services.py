@@ -11,6 +11,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import SYSTEM, RequestMeta
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc import keys
 from egisz.idp.oidc.claims import SCOPES
 from egisz.idp.oidc.models import ClientProfile, SigningKey
@@ -126,7 +127,7 @@ def create_client(
         description=description,
     )
     record_event(
-        action="oidc.client_created",
+        action=IdpAction.CLIENT_CREATED,
         meta=meta,
         actor=actor,
         subject=f"client:{application.client_id}",
@@ -144,6 +145,6 @@ def rotate_signing_keys(*, meta: RequestMeta = SYSTEM, actor=None) -> list[Signi
     """A new RS256 and ES256 key take over signing; the old ones stay published."""
     created = [keys.rotate(algorithm) for algorithm in SigningKey.Algorithm.values]
     record_event(
-        action="oidc.keys_rotated", meta=meta, actor=actor, kids=[key.kid for key in created]
+        action=IdpAction.KEYS_ROTATED, meta=meta, actor=actor, kids=[key.kid for key in created]
     )
     return created

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import SYSTEM, RequestMeta
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc import backchannel, revocation
 from egisz.idp.oidc.models import SignOutReason
 
@@ -38,7 +39,7 @@ def session_ended(
     )
     if clients or revoked:
         record_event(
-            action="oidc.session_signed_out",
+            action=IdpAction.SESSION_SIGNED_OUT,
             meta=meta,
             actor=actor,
             subject=session.account_id,
@@ -59,7 +60,7 @@ def account_signed_out(
     revoked = revocation.revoke_account_tokens(account)
     told = backchannel.queue_account_logout(account, clients, reason=reason)
     record_event(
-        action="oidc.tokens_revoked",
+        action=IdpAction.TOKENS_REVOKED,
         meta=meta,
         actor=actor,
         subject=account,

@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import JoseError
-from jwcrypto.jwk import JWKSet
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -36,6 +35,7 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 
 from egisz.common.audit.services import record_event
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import sessions
 from egisz.idp.authn.models import AccountSession
 from egisz.idp.oidc import access_tokens, client_auth, keys
@@ -284,7 +284,7 @@ class EgiszValidator(OAuth2Validator):
     def _code_replayed(context: AuthorizationContext) -> None:
         revoke_tokens_from(context)
         record_event(
-            action="oidc.code_replayed",
+            action=IdpAction.CODE_REPLAYED,
             subject=context.account,
             success=False,
             client=context.application.client_id,
@@ -451,9 +451,11 @@ class EgiszValidator(OAuth2Validator):
         return record
 
     def _get_key_for_token(self, token):
-        """For any django-oauth-toolkit path still verifying with jwcrypto: the published
-        keys of the project's key store (never a client's secret)."""
-        return JWKSet.from_json(json.dumps(keys.public_jwks()))
+        """django-oauth-toolkit's own ID-token verification (jwcrypto, with the client's
+        secret or one settings key) is not used: ID tokens are read by ``load_id_token``
+        with joserfc. Any toolkit path that still asks for a key gets none, so it finds the
+        token unverifiable and refuses it."""
+        return None
 
     def validate_id_token(self, token, scopes, request):
         record, _claims = self.load_id_token(token)

@@ -27,6 +27,7 @@ from egisz.idp.accounts.models import (
 )
 from egisz.idp.accounts.registry import describe_mismatch
 from egisz.idp.accounts.services import AccountError
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import lockout
 from egisz.idp.support import services
 from egisz.idp.support.forms import ConfirmIdentityForm, OperatorAccountForm
@@ -189,7 +190,7 @@ class AccountAdmin(admin.ModelAdmin):
             obj.save(update_fields=fields)
         if changed:
             record_event(
-                action="account.roles_changed",
+                action=IdpAction.ACCOUNT_ROLES_CHANGED,
                 meta=RequestMeta.from_request(request),
                 actor=request.user,
                 subject=obj,

@@ -24,6 +24,7 @@ from egisz.idp.accounts.services import (
     issue_email_confirmation,
     queue_registry_check,
 )
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import lockout, sessions
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.models import SignOutReason
@@ -68,7 +69,7 @@ def confirm_identity(
     account.level = Level.CONFIRMED
     account.save(update_fields=["level"])
     record_event(
-        action="account.identity_confirmed",
+        action=IdpAction.ACCOUNT_IDENTITY_CONFIRMED,
         meta=meta,
         actor=operator,
         subject=account,
@@ -114,7 +115,9 @@ def create_account_by_operator(
     queue_registry_check(account=account)
     if account.email:
         issue_email_confirmation(account=account, site_url=site_url)
-    record_event(action="account.created_by_operator", meta=meta, actor=operator, subject=account)
+    record_event(
+        action=IdpAction.ACCOUNT_CREATED_BY_OPERATOR, meta=meta, actor=operator, subject=account
+    )
     queue_sms(
         phone=account.phone,
         text=_(
@@ -134,7 +137,7 @@ def unlock_account(*, account: Account, operator: Account, meta: RequestMeta) ->
     if lockout.account_locked_until(account) is None:
         return False
     lockout.clear(lockout.account_keys(account))
-    record_event(action="account.unlocked", meta=meta, actor=operator, subject=account)
+    record_event(action=IdpAction.ACCOUNT_UNLOCKED, meta=meta, actor=operator, subject=account)
     queue_sms(
         phone=account.phone,
         text=_("Госуслуги: служба поддержки сняла блокировку входа в вашу учётную запись."),
@@ -150,7 +153,11 @@ def sign_out_blocked_account(*, account: Account, operator: Account, meta: Reque
     _require(operator, "accounts.change_account")
     ended = sessions.end_all_sessions(account)
     record_event(
-        action="session.ended_all", meta=meta, actor=operator, subject=account, sessions_ended=ended
+        action=IdpAction.SESSION_ENDED_ALL,
+        meta=meta,
+        actor=operator,
+        subject=account,
+        sessions_ended=ended,
     )
     signout.account_signed_out(
         account, reason=SignOutReason.ACCOUNT_BLOCKED, meta=meta, actor=operator

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.cabinet.organizations.demo import load_demo_organizations
 from egisz.cabinet.staff.selectors import staff_phone
 from egisz.cabinet.staff.services import set_staff_phone
@@ -67,6 +68,6 @@ def _ensure_staff(login: str, password: str, full_name: str, phone: str, group: 
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     user.groups.add(group)
-    record_event(action="cabinet.staff_created_by_demo_data", subject=user)
+    record_event(action=CabinetAction.STAFF_CREATED_BY_DEMO_DATA, subject=user)
     set_staff_phone(user=user, phone=phone)
     return True

@@ -43,6 +43,7 @@ from egisz.idp.accounts.models import (
     RegistryCheck,
 )
 from egisz.idp.accounts.registry import Mismatch
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc.demo import ensure_demo_clients
 from egisz.idp.support.services import SUPPORT_GROUP
 
@@ -240,7 +241,9 @@ class Command(BaseCommand):
                 reason=spec.check_reason,
                 finished_at=finished,
             )
-        record_event(action="account.created_by_demo_data", subject=account, level=spec.level)
+        record_event(
+            action=IdpAction.ACCOUNT_CREATED_BY_DEMO_DATA, subject=account, level=spec.level
+        )
         return True
 
     def _confirmations(self) -> None:
