@@ -55,7 +55,16 @@ COMMON_APPS = [
     "egisz.common.audit",
     "egisz.common.outbox",
     "egisz.common.codes",
+    "django_tasks",
+    # django-tasks-db, named in Russian in the operator consoles.
+    "egisz.common.jobs.apps.TaskQueueConfig",
+    "egisz.common.jobs",
 ]
+
+# Background work: Django's tasks API (the django-tasks backport) with its database backend,
+# so the queue is a table of the site's own database (SQLite in the demo, PostgreSQL in
+# production) and `egisz worker` runs on any number of machines (README → Libraries).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 COMMON_MIDDLEWARE_HEAD = [
     "django.middleware.security.SecurityMiddleware",
@@ -231,6 +240,12 @@ SMS_BUDGET_PREFIX_DIGITS = env_int("EGISZ_SMS_BUDGET_PREFIX_DIGITS", 7)
 SMS_BUDGET_GLOBAL = env_rate("EGISZ_SMS_BUDGET_GLOBAL", "1000/h")
 OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("EGISZ_OUTBOX_RETRY_BASE_SECONDS", 15)
+# How long a worker may take to hand one message over before another worker takes it again
+# (a worker killed mid-send): longer than the SMTP timeout and the SMS gateway's.
+OUTBOX_LEASE_SECONDS = env_int("EGISZ_OUTBOX_LEASE_SECONDS", 120)
+# How often the worker sweeps the outbox for due messages without a delivery task (the queue
+# was unreachable at commit, or the worker sending them was killed).
+OUTBOX_SWEEP_SECONDS = env_int("EGISZ_OUTBOX_SWEEP_SECONDS", 30)
 
 LOGGING = {
     "version": 1,

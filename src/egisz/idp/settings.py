@@ -116,16 +116,20 @@ REGISTRY_BACKEND = env_str(
 # unless set explicitly.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 
-# What `egisz worker` runs each round: dotted paths of callables taking ``limit`` and
-# returning how many items they processed.
-WORKER_TASKS = [
-    "egisz.common.outbox.services.deliver_due",
-    "egisz.idp.accounts.services.run_registry_checks",
+# Periodic jobs of `egisz worker` (egisz.common.jobs.scheduler): dotted paths of callables
+# taking ``limit`` and returning how many items they processed, each with its interval in
+# seconds.
+PERIODIC_JOBS = {
+    # Messages without a delivery task: the queue was unreachable at commit, or the
+    # worker sending them was killed (their lease is over).
+    "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,  # noqa: F405
+    "egisz.idp.accounts.services.run_registry_checks": 5,
     # Counters of SMS budgets whose period is over.
-    "egisz.common.codes.budgets.purge_spent_counters",
-    "egisz.idp.authn.services.end_expired_sessions",
-    "egisz.idp.oidc.backchannel.deliver_due",
-]
+    "egisz.common.codes.budgets.purge_spent_counters": 3600,
+    "egisz.idp.authn.services.end_expired_sessions": 60,
+    "egisz.idp.oidc.backchannel.deliver_due": 2,
+    "egisz.common.jobs.services.prune_finished_tasks": 3600,
+}
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
 # The issuer is the public address of the IdP, without a trailing slash.

@@ -2,7 +2,7 @@
 delivery to the clients' ``backchannel_logout_uri``.
 
 Queueing writes one LogoutDelivery row per client in the caller's transaction (a rolled
-back event tells nobody; a committed one is never lost). The worker (settings.WORKER_TASKS)
+back event tells nobody; a committed one is never lost). The worker (settings.PERIODIC_JOBS)
 delivers the rows: it claims a due row and commits, POSTs the logout token with a short
 timeout outside any transaction (a slow client holds no lock and blocks no citizen), then
 records the answer. A client that does not answer 2xx is tried again with exponential
