@@ -123,11 +123,13 @@ PERIODIC_JOBS = {
     # Messages without a delivery task: the queue was unreachable at commit, or the
     # worker sending them was killed (their lease is over).
     "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,  # noqa: F405
-    "egisz.idp.accounts.services.run_registry_checks": 5,
+    # Registry checks whose task was lost, and the retries of unanswered ones.
+    "egisz.idp.accounts.services.run_registry_checks": 30,
     # Counters of SMS budgets whose period is over.
     "egisz.common.codes.budgets.purge_spent_counters": 3600,
     "egisz.idp.authn.services.end_expired_sessions": 60,
-    "egisz.idp.oidc.backchannel.deliver_due": 2,
+    # Logout tokens whose delivery task was lost or whose worker died mid-claim.
+    "egisz.idp.oidc.backchannel.deliver_due": 30,
     "egisz.common.jobs.services.prune_finished_tasks": 3600,
 }
 

@@ -16,13 +16,13 @@ SELECT … FOR UPDATE SKIP LOCKED.
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from egisz.common.jobs.queue import enqueue, enqueue_on_commit
 from egisz.common.outbox.gateways import DeliveryError, send_email, sms_gateway
 from egisz.common.outbox.models import Message
 
@@ -40,21 +40,11 @@ def queue_email(*, to: str, subject: str, body: str) -> Message:
 
 
 def _queue(**fields) -> Message:
-    message = Message.objects.create(next_attempt_at=timezone.now(), **fields)
-    transaction.on_commit(partial(schedule_delivery, message.pk))
-    return message
-
-
-def schedule_delivery(message_id: int, run_after=None) -> None:
-    """Queue the task that delivers the message (at ``run_after``, if given). A queue that
-    cannot be reached loses nothing: the periodic ``deliver_due`` finds the message."""
     from egisz.common.outbox.tasks import deliver_message
 
-    try:
-        task = deliver_message.using(run_after=run_after) if run_after else deliver_message
-        task.enqueue(message_id)
-    except Exception:
-        logger.exception("outbox: message %s not queued; the periodic sweep sends it", message_id)
+    message = Message.objects.create(next_attempt_at=timezone.now(), **fields)
+    enqueue_on_commit(deliver_message, message.pk)
+    return message
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -132,7 +122,9 @@ def _record_failure(message: Message, exc: DeliveryError) -> None:
     retry_at = timezone.now() + retry_delay(message.attempts)
     logger.warning("outbox: message %s will be retried: %s", message.pk, exc)
     if _record(message, status=Message.Status.PENDING, next_attempt_at=retry_at, last_error=error):
-        schedule_delivery(message.pk, run_after=retry_at)
+        from egisz.common.outbox.tasks import deliver_message
+
+        enqueue(deliver_message, message.pk, run_after=retry_at)
 
 
 def _record(message: Message, **outcome) -> bool:

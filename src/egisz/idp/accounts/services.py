@@ -9,7 +9,6 @@ import logging
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
 from egisz.common.identifiers import mask_phone
+from egisz.common.jobs.queue import enqueue_on_commit
 from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import SYSTEM, RequestMeta
 from egisz.idp.accounts import selectors
@@ -263,18 +263,11 @@ def insert_account(
 def queue_registry_check(*, account: Account) -> RegistryCheck:
     """A check of the account's data, run by a task queued when the caller's transaction
     commits (and by the periodic ``run_registry_checks`` if that task is lost)."""
-    check = RegistryCheck.objects.create(account=account)
-    transaction.on_commit(partial(_schedule_registry_check, check.pk))
-    return check
-
-
-def _schedule_registry_check(check_id: int) -> None:
     from egisz.idp.accounts.tasks import check_registry
 
-    try:
-        check_registry.enqueue(check_id)
-    except Exception:
-        logger.exception("registry check %s not queued; the periodic job runs it", check_id)
+    check = RegistryCheck.objects.create(account=account)
+    enqueue_on_commit(check_registry, check.pk)
+    return check
 
 
 # --- E-mail confirmation ----------------------------------------------------------------
@@ -459,6 +452,10 @@ def process_next_registry_check(check_id: int | None = None) -> RegistryCheck | 
             return check
         if answer is None:
             _registry_unavailable(check, account)
+            if check.status == RegistryCheck.Status.PENDING:
+                from egisz.idp.accounts.tasks import check_registry
+
+                enqueue_on_commit(check_registry, check.pk, run_after=check.next_attempt_at)
         elif answer.matched:
             _registry_verified(check, account)
         else:
