@@ -78,27 +78,25 @@ def test_a_committed_message_is_queued_as_a_task_and_delivered_by_it(sms_gateway
 
 
 @pytest.mark.django_db
-def test_a_job_that_cannot_be_imported_does_not_stop_delivery(sms_gateway, settings, caplog):
-    settings.PERIODIC_JOBS = {"egisz.common.outbox.no_such_module.run": 60, DELIVER: 60}
+@pytest.mark.parametrize(
+    ("job", "logged"),
+    [
+        ("egisz.common.outbox.no_such_module.run", "egisz.common.outbox.no_such_module.run"),
+        ("tests.common.test_worker.exploding_job", "RuntimeError: task bug"),
+    ],
+    ids=["cannot be imported", "raises"],
+)
+def test_a_broken_job_is_logged_and_the_next_job_still_runs(
+    sms_gateway, settings, caplog, job, logged
+):
+    settings.PERIODIC_JOBS = {job: 60, DELIVER: 60}
     queue_sms(phone=PHONE, text="Код для входа: 482913")
 
     with caplog.at_level(logging.ERROR, logger="egisz.common.jobs.tasks"):
         call_command("worker", "--once", stdout=StringIO())
 
     assert sms_gateway.sent == [(PHONE, "Код для входа: 482913")]
-    assert "egisz.common.outbox.no_such_module.run" in caplog.text
-
-
-@pytest.mark.django_db
-def test_a_failing_job_is_logged_and_the_next_job_still_runs(sms_gateway, settings, caplog):
-    settings.PERIODIC_JOBS = {"tests.common.test_worker.exploding_job": 60, DELIVER: 60}
-    queue_sms(phone=PHONE, text="Код для входа: 482913")
-
-    with caplog.at_level(logging.ERROR, logger="egisz.common.jobs.tasks"):
-        call_command("worker", "--once", stdout=StringIO())
-
-    assert sms_gateway.sent == [(PHONE, "Код для входа: 482913")]
-    assert "RuntimeError: task bug" in caplog.text
+    assert logged in caplog.text
     assert DBTaskResult.objects.filter(status="FAILED").count() == 1
 
 

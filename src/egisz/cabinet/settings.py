@@ -179,18 +179,13 @@ if not DEMO and DOCUMENT_SCANNER.rsplit(".", 1)[-1] == "NoScanner":
 # Periodic jobs of `egisz cabinet worker` (see egisz.common.jobs.scheduler), with their
 # intervals in seconds.
 PERIODIC_JOBS = {
-    # Messages without a delivery task: the queue was unreachable at commit, or the
-    # worker sending them was killed (their lease is over).
-    "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,  # noqa: F405
+    **COMMON_PERIODIC_JOBS,  # noqa: F405
     # Encrypted files whose database row never committed (a crash mid-upload).
     "egisz.cabinet.documents.services.sweep_orphan_blobs": 3600,
     # Provider grants of sessions that ended without a logout (the browser was closed).
     "egisz.cabinet.sso.services.purge_stale_grants": 600,
     # Links of limited-mode sessions that ended so, and expired used logout tokens.
     "egisz.cabinet.sso.services.purge_ended_logins": 600,
-    # Counters of SMS budgets whose period is over.
-    "egisz.common.codes.budgets.purge_spent_counters": 3600,
-    "egisz.common.jobs.services.prune_finished_tasks": 3600,
 }
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.

@@ -246,6 +246,17 @@ OUTBOX_LEASE_SECONDS = env_int("EGISZ_OUTBOX_LEASE_SECONDS", 120)
 # How often the worker sweeps the outbox for due messages without a delivery task (the queue
 # was unreachable at commit, or the worker sending them was killed).
 OUTBOX_SWEEP_SECONDS = env_int("EGISZ_OUTBOX_SWEEP_SECONDS", 30)
+# Periodic jobs of both sites' workers; each site's PERIODIC_JOBS adds its own (see
+# egisz.common.jobs.scheduler): dotted paths of callables taking ``limit`` and returning how
+# many items they processed, each with its interval in seconds.
+COMMON_PERIODIC_JOBS = {
+    # Messages without a delivery task: the queue was unreachable at commit, or the
+    # worker sending them was killed (their lease is over).
+    "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,
+    # Counters of SMS budgets whose period is over.
+    "egisz.common.codes.budgets.purge_spent_counters": 3600,
+    "egisz.common.jobs.services.prune_finished_tasks": 3600,
+}
 
 LOGGING = {
     "version": 1,

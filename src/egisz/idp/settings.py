@@ -116,21 +116,14 @@ REGISTRY_BACKEND = env_str(
 # unless set explicitly.
 FIELD_ENCRYPTION_KEY = env_str("EGISZ_FIELD_ENCRYPTION_KEY")
 
-# Periodic jobs of `egisz worker` (egisz.common.jobs.scheduler): dotted paths of callables
-# taking ``limit`` and returning how many items they processed, each with its interval in
-# seconds.
+# Periodic jobs of `egisz worker`: both sites' and the IdP's own (see COMMON_PERIODIC_JOBS).
 PERIODIC_JOBS = {
-    # Messages without a delivery task: the queue was unreachable at commit, or the
-    # worker sending them was killed (their lease is over).
-    "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,  # noqa: F405
+    **COMMON_PERIODIC_JOBS,  # noqa: F405
     # Registry checks whose task was lost, and the retries of unanswered ones.
     "egisz.idp.accounts.services.run_registry_checks": 30,
-    # Counters of SMS budgets whose period is over.
-    "egisz.common.codes.budgets.purge_spent_counters": 3600,
     "egisz.idp.authn.services.end_expired_sessions": 60,
     # Logout tokens whose delivery task was lost or whose worker died mid-claim.
     "egisz.idp.oidc.backchannel.deliver_due": 30,
-    "egisz.common.jobs.services.prune_finished_tasks": 3600,
 }
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
