@@ -136,3 +136,23 @@ def test_the_outbox_command_refuses_outside_demo_mode(settings):
         call_command("outbox", stdout=out)
 
     assert "482913" not in out.getvalue()
+
+
+def test_the_page_marks_a_message_sent_again_after_an_interrupted_send(
+    client, sms_gateway, settings
+):
+    from egisz.common.outbox.services import _claim
+
+    settings.OUTBOX_LEASE_SECONDS = 120
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        queue_sms(phone=PHONE, text="Код: 111111")
+        _claim(None)  # a worker takes it and is killed before recording the outcome
+        assert deliver_due() == 0, "held by the lease"
+        clock.shift(120)
+        assert deliver_due() == 1
+
+    page = client.get("/dev/outbox").content.decode()
+
+    assert "отправлено" in page
+    assert "возможен повтор" in page
+    assert sms_gateway.sent == [(PHONE, "Код: 111111")]

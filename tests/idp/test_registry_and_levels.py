@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from egisz.common.audit.models import AuditEvent
 from egisz.common.outbox.models import Message
@@ -363,3 +363,105 @@ def test_concurrent_workers_check_each_account_once(postgres_only, make_account,
     assert len(CountingRegistry.calls) == 30
     assert max(CountingRegistry.calls.values()) == 1
     assert RegistryCheck.objects.filter(status="verified").count() == 30
+
+
+# --- No lock held while the registry is asked ----------------------------------------------
+
+
+class ObservingRegistry:
+    """Says yes; while asked, notes whether the worker is inside a transaction and whether
+    another connection (a login of the same citizen) can lock the account at once."""
+
+    seen: dict = {}
+
+    def verify(self, **person):
+        from egisz.idp.accounts.models import Account
+
+        self.seen["in_transaction"] = connection.in_atomic_block
+
+        def login_elsewhere():
+            try:
+                with transaction.atomic():
+                    Account.objects.select_for_update(nowait=True).get(snils=person["snils"])
+                self.seen["account_lockable"] = True
+            except DatabaseError:
+                self.seen["account_lockable"] = False
+            finally:
+                connection.close()
+
+        other = threading.Thread(target=login_elsewhere)
+        other.start()
+        other.join(timeout=30)
+        return RegistryAnswer(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_the_registry_is_asked(make_account, settings):
+    settings.REGISTRY_BACKEND = "tests.idp.test_registry_and_levels.ObservingRegistry"
+    ObservingRegistry.seen.clear()
+    account = make_account(**PERSON)
+    queue_registry_check(account=account)
+
+    assert run_registry_checks() == 1
+
+    assert ObservingRegistry.seen["in_transaction"] is False
+    account.refresh_from_db()
+    assert account.level == Level.STANDARD
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_citizens_account_is_not_locked_while_the_registry_is_asked(
+    postgres_only, make_account, settings
+):
+    settings.REGISTRY_BACKEND = "tests.idp.test_registry_and_levels.ObservingRegistry"
+    ObservingRegistry.seen.clear()
+    account = make_account(**PERSON)
+    queue_registry_check(account=account)
+
+    assert run_registry_checks() == 1
+
+    assert ObservingRegistry.seen["account_lockable"] is True, "a login would have waited"
+    assert RegistryCheck.objects.get(account=account).status == RegistryCheck.Status.VERIFIED
+
+
+class DataChangingRegistry:
+    """Says yes; while it is asked, the citizen's passport number changes."""
+
+    def verify(self, **person):
+        from egisz.idp.accounts.models import Account
+
+        Account.objects.filter(snils=person["snils"]).update(passport="4509000000")
+        return RegistryAnswer(True)
+
+
+def test_an_answer_about_data_changed_meanwhile_is_not_applied(make_account, clock, settings):
+    settings.REGISTRY_BACKEND = "tests.idp.test_registry_and_levels.DataChangingRegistry"
+    account = make_account(**PERSON)
+    queue_registry_check(account=account)
+
+    assert run_registry_checks(limit=1) == 1
+
+    account.refresh_from_db()
+    assert account.level == Level.SIMPLIFIED, "the registry confirmed the old passport only"
+    check = RegistryCheck.objects.get(account=account)
+    assert check.status == RegistryCheck.Status.PENDING
+    assert check.next_attempt_at == START, "asked again about the new data at once"
+
+
+def test_a_check_claimed_by_a_worker_that_died_is_taken_again_after_its_lease(
+    citizen, registry_record, clock, settings, monkeypatch
+):
+    from egisz.idp.accounts import services
+
+    monkeypatch.setattr(services, "registry_backend", lambda: UnavailableRegistry())
+    claimed = services._claim_registry_check(None)  # the worker dies before the registry answers
+    assert claimed is not None
+    assert process_next_registry_check() is None, "held by the claim"
+    monkeypatch.undo()
+
+    clock.shift(services.REGISTRY_LEASE)
+    assert run_registry_checks() == 1
+    citizen.refresh_from_db()
+    assert citizen.level == Level.STANDARD
+    assert RegistryCheck.objects.get(account=citizen).attempts == 2

@@ -113,7 +113,7 @@ def test_a_code_issued_in_a_session_that_has_ended_is_refused(client, account, r
 def test_the_worker_runs_the_sweep(client, account, logged_in, clock, settings):
     from django.core.management import call_command
 
-    assert "egisz.idp.authn.services.end_expired_sessions" in settings.WORKER_TASKS
+    assert "egisz.idp.authn.services.end_expired_sessions" in settings.PERIODIC_JOBS
     clock.shift(16 * MINUTE)
     call_command("worker", "--once")
     assert AccountSession.objects.get(account=account).ended_at is not None

@@ -177,18 +177,17 @@ if not DEMO and DOCUMENT_SCANNER.rsplit(".", 1)[-1] == "NoScanner":
 # The audit actions this site records (egisz.common.audit.vocabulary).
 AUDIT_VOCABULARIES = ["egisz.cabinet.audit_actions.CabinetAction"]
 
-# What `egisz cabinet worker` runs each round (see egisz.common.outbox.worker).
-WORKER_TASKS = [
-    "egisz.common.outbox.services.deliver_due",
+# Periodic jobs of `egisz cabinet worker` (see egisz.common.jobs.scheduler), with their
+# intervals in seconds.
+PERIODIC_JOBS = {
+    **COMMON_PERIODIC_JOBS,  # noqa: F405
     # Encrypted files whose database row never committed (a crash mid-upload).
-    "egisz.cabinet.documents.services.sweep_orphan_blobs",
+    "egisz.cabinet.documents.services.sweep_orphan_blobs": 3600,
     # Provider grants of sessions that ended without a logout (the browser was closed).
-    "egisz.cabinet.sso.services.purge_stale_grants",
+    "egisz.cabinet.sso.services.purge_stale_grants": 600,
     # Links of limited-mode sessions that ended so, and expired used logout tokens.
-    "egisz.cabinet.sso.services.purge_ended_logins",
-    # Counters of SMS budgets whose period is over.
-    "egisz.common.codes.budgets.purge_spent_counters",
-]
+    "egisz.cabinet.sso.services.purge_ended_logins": 600,
+}
 
 # Panels of «Главная», in order: dotted paths of callables (request, patient) -> Panel | None.
 # A later section adds its panel here.

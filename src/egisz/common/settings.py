@@ -70,7 +70,16 @@ COMMON_APPS = [
     "egisz.common.outbox",
     "egisz.common.codes",
     "egisz.common.keyring",
+    "django_tasks",
+    # django-tasks-db, named in Russian in the operator consoles.
+    "egisz.common.jobs.apps.TaskQueueConfig",
+    "egisz.common.jobs",
 ]
+
+# Background work: Django's tasks API (the django-tasks backport) with its database backend,
+# so the queue is a table of the site's own database (SQLite in the demo, PostgreSQL in
+# production) and `egisz worker` runs on any number of machines (README → Libraries).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 COMMON_MIDDLEWARE_HEAD = [
     "django.middleware.security.SecurityMiddleware",
@@ -246,6 +255,23 @@ SMS_BUDGET_PREFIX_DIGITS = env_int("EGISZ_SMS_BUDGET_PREFIX_DIGITS", 7)
 SMS_BUDGET_GLOBAL = env_rate("EGISZ_SMS_BUDGET_GLOBAL", "1000/h")
 OUTBOX_MAX_ATTEMPTS = env_int("EGISZ_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("EGISZ_OUTBOX_RETRY_BASE_SECONDS", 15)
+# How long a worker may take to hand one message over before another worker takes it again
+# (a worker killed mid-send): longer than the SMTP timeout and the SMS gateway's.
+OUTBOX_LEASE_SECONDS = env_int("EGISZ_OUTBOX_LEASE_SECONDS", 120)
+# How often the worker sweeps the outbox for due messages without a delivery task (the queue
+# was unreachable at commit, or the worker sending them was killed).
+OUTBOX_SWEEP_SECONDS = env_int("EGISZ_OUTBOX_SWEEP_SECONDS", 30)
+# Periodic jobs of both sites' workers; each site's PERIODIC_JOBS adds its own (see
+# egisz.common.jobs.scheduler): dotted paths of callables taking ``limit`` and returning how
+# many items they processed, each with its interval in seconds.
+COMMON_PERIODIC_JOBS = {
+    # Messages without a delivery task: the queue was unreachable at commit, or the
+    # worker sending them was killed (their lease is over).
+    "egisz.common.outbox.services.deliver_due": OUTBOX_SWEEP_SECONDS,
+    # Counters of SMS budgets whose period is over.
+    "egisz.common.codes.budgets.purge_spent_counters": 3600,
+    "egisz.common.jobs.services.prune_finished_tasks": 3600,
+}
 
 LOGGING = {
     "version": 1,

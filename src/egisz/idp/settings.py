@@ -115,16 +115,15 @@ REGISTRY_BACKEND = env_str(
 # The audit actions this site records (egisz.common.audit.vocabulary).
 AUDIT_VOCABULARIES = ["egisz.idp.audit_actions.IdpAction"]
 
-# What `egisz worker` runs each round: dotted paths of callables taking ``limit`` and
-# returning how many items they processed.
-WORKER_TASKS = [
-    "egisz.common.outbox.services.deliver_due",
-    "egisz.idp.accounts.services.run_registry_checks",
-    # Counters of SMS budgets whose period is over.
-    "egisz.common.codes.budgets.purge_spent_counters",
-    "egisz.idp.authn.services.end_expired_sessions",
-    "egisz.idp.oidc.backchannel.deliver_due",
-]
+# Periodic jobs of `egisz worker`: both sites' and the IdP's own (see COMMON_PERIODIC_JOBS).
+PERIODIC_JOBS = {
+    **COMMON_PERIODIC_JOBS,  # noqa: F405
+    # Registry checks whose task was lost, and the retries of unanswered ones.
+    "egisz.idp.accounts.services.run_registry_checks": 30,
+    "egisz.idp.authn.services.end_expired_sessions": 60,
+    # Logout tokens whose delivery task was lost or whose worker died mid-claim.
+    "egisz.idp.oidc.backchannel.deliver_due": 30,
+}
 
 # OpenID Connect provider (django-oauth-toolkit with the project's validator and keys).
 # The issuer is the public address of the IdP, without a trailing slash.

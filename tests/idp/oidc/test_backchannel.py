@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 from joserfc import jwt
 
 from egisz.common.audit.models import AuditEvent
@@ -239,6 +240,23 @@ def test_the_worker_runs_the_delivery(browser, rp, account, logout_receiver, set
     browser.post("/logout/")
     call_command("worker", "--once")
     assert len(logout_receiver.tokens) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_queues_its_delivery_as_a_task_when_it_commits(
+    browser, rp, account, logout_receiver, settings
+):
+    settings.PERIODIC_JOBS = {}  # no sweep: only the task queued at commit delivers it
+    flow.tokens_in_session(browser, rp, account)
+    browser.post("/logout/")
+    assert DBTaskResult.objects.filter(
+        task_path="egisz.idp.oidc.tasks.deliver_logout", status="READY"
+    ).exists()
+
+    call_command("worker", "--once")
+
+    assert len(logout_receiver.tokens) == 1
+    assert LogoutDelivery.objects.get().status == LogoutDelivery.Status.DELIVERED
 
 
 def test_a_service_without_an_address_is_not_queued(browser, account):

@@ -335,7 +335,7 @@ def _refresh_grant(seen: ProviderGrant, *, now: datetime) -> str:
 
 def purge_stale_grants(*, limit: int = 500) -> int:
     """Grants of sessions that can no longer be alive (older than SESSION_MAX_HOURS), for
-    sessions that ended by closing the browser. A worker task (settings.WORKER_TASKS)."""
+    sessions that ended by closing the browser. A worker task (settings.PERIODIC_JOBS)."""
     return _delete_first(ProviderGrant.objects.filter(created_at__lt=_oldest_live()), limit)
 
 

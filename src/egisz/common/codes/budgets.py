@@ -155,7 +155,7 @@ def alert_operator_once(refusal: BudgetExceeded) -> None:
 
 
 def purge_spent_counters(*, limit: int = 500) -> int:
-    """Counters whose period is long over. A worker task (settings.WORKER_TASKS)."""
+    """Counters whose period is long over. A periodic job (settings.PERIODIC_JOBS)."""
     cutoff = timezone.now() - PURGE_GRACE
     ids = list(
         SmsBudgetCounter.objects.filter(window_end__lt=cutoff).values_list("pk", flat=True)[

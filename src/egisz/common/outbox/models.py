@@ -9,6 +9,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("ожидает отправки")
+        SENDING = "sending", _("отправляется")
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("не доставлено")
 
@@ -21,6 +22,12 @@ class Message(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
     next_attempt_at = models.DateTimeField(_("следующая попытка"))
+    # A worker that claims the message holds it until this moment; a worker killed mid-send
+    # leaves it, and the message is claimed again once it is over.
+    lease_until = models.DateTimeField(_("занято до"), null=True, blank=True)
+    # An attempt was claimed and never recorded (its worker died): the recipient may have
+    # received the message already and gets it again.
+    possible_duplicate = models.BooleanField(_("возможен повтор"), default=False)
     last_error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from egisz.common.audit.services import record_event
 from egisz.common.codes import services as codes
 from egisz.common.identifiers import mask_phone
+from egisz.common.jobs.queue import enqueue_on_commit
 from egisz.common.outbox.services import queue_email, queue_sms
 from egisz.common.request_meta import SYSTEM, RequestMeta
 from egisz.idp.accounts import selectors
@@ -48,6 +49,9 @@ EMAIL_MAX_PER_HOUR = 5
 REGISTRY_RETRY_BASE = timedelta(minutes=1)
 REGISTRY_RETRY_CAP = timedelta(hours=6)
 REGISTRY_MAX_ATTEMPTS = 12
+# A worker asking the registry holds the check this long; one killed meanwhile leaves it to
+# the next worker once it is over. Longer than any registry backend's timeout.
+REGISTRY_LEASE = timedelta(minutes=5)
 
 
 class AccountError(Exception):
@@ -262,7 +266,13 @@ def insert_account(
 
 
 def queue_registry_check(*, account: Account) -> RegistryCheck:
-    return RegistryCheck.objects.create(account=account)
+    """A check of the account's data, run by a task queued when the caller's transaction
+    commits (and by the periodic ``run_registry_checks`` if that task is lost)."""
+    from egisz.idp.accounts.tasks import check_registry
+
+    check = RegistryCheck.objects.create(account=account)
+    enqueue_on_commit(check_registry, check.pk)
+    return check
 
 
 # --- E-mail confirmation ----------------------------------------------------------------
@@ -415,44 +425,84 @@ def run_registry_checks(limit: int = 100) -> int:
     return processed
 
 
-def process_next_registry_check() -> RegistryCheck | None:
-    """Check the oldest due registry check, if any, and record its outcome.
+def process_next_registry_check(check_id: int | None = None) -> RegistryCheck | None:
+    """Check one due registry check (the given one, or the oldest due) and record its
+    outcome; returns it, or None when there was nothing to claim.
 
-    The row stays locked while the registry is asked; other workers skip it (SKIP LOCKED)
-    and take the next one, so no check is run twice at once.
+    No transaction stays open while the registry is asked: the check is claimed (attempt
+    counted, next attempt moved a lease ahead, so other workers leave it) and committed, the
+    citizen's data is read without locking the account, and only the outcome is written
+    under locks — if the check is still this worker's and the data asked about has not
+    changed meanwhile. A citizen's logins never wait on the registry.
     """
+    claimed = _claim_registry_check(check_id)
+    if claimed is None:
+        return None
+    claim, person = claimed
+    try:
+        answer = registry_backend().verify(**person)
+    except RegistryUnavailable:
+        answer = None
+    except Exception:
+        # A broken backend counts as no answer: the check is retried, the queue moves on.
+        logger.exception("registry check %s: the backend failed", claim.pk)
+        answer = None
     with transaction.atomic():
-        check = (
-            RegistryCheck.objects.select_for_update(skip_locked=True)
-            .filter(status=RegistryCheck.Status.PENDING, next_attempt_at__lte=timezone.now())
-            .order_by("next_attempt_at", "id")
-            .first()
+        check = RegistryCheck.objects.select_for_update().get(pk=claim.pk)
+        account = Account.objects.select_for_update().get(pk=check.account_id)
+        if check.status != RegistryCheck.Status.PENDING or check.attempts != claim.attempts:
+            return check  # another worker took it over after the lease: its outcome counts
+        if _registry_person(account) != person:
+            # The data changed while the registry was asked: ask again about the new data.
+            check.next_attempt_at = timezone.now()
+            check.save(update_fields=["next_attempt_at"])
+            return check
+        if answer is None:
+            _registry_unavailable(check, account)
+            if check.status == RegistryCheck.Status.PENDING:
+                from egisz.idp.accounts.tasks import check_registry
+
+                enqueue_on_commit(check_registry, check.pk, run_after=check.next_attempt_at)
+        elif answer.matched:
+            _registry_verified(check, account)
+        else:
+            _registry_rejected(check, account, answer.reason)
+        return check
+
+
+def _claim_registry_check(check_id: int | None) -> tuple[RegistryCheck, dict] | None:
+    now = timezone.now()
+    with transaction.atomic():
+        due = RegistryCheck.objects.select_for_update(skip_locked=True).filter(
+            status=RegistryCheck.Status.PENDING, next_attempt_at__lte=now
         )
+        if check_id is not None:
+            due = due.filter(pk=check_id)
+        check = due.order_by("next_attempt_at", "id").first()
         if check is None:
             return None
-        account = Account.objects.select_for_update().get(pk=check.account_id)
+        # Compare-and-set, for databases without row locks (the demo's SQLite).
+        taken = RegistryCheck.objects.filter(
+            pk=check.pk, attempts=check.attempts, next_attempt_at=check.next_attempt_at
+        ).update(attempts=check.attempts + 1, next_attempt_at=now + REGISTRY_LEASE)
+        if not taken:
+            return None
         check.attempts += 1
-        try:
-            answer = registry_backend().verify(
-                snils=account.snils or "",
-                passport=account.passport,
-                last_name=account.last_name,
-                first_name=account.first_name,
-                middle_name=account.middle_name,
-                birth_date=account.birth_date,
-            )
-        except RegistryUnavailable:
-            _registry_unavailable(check, account)
-        except Exception:
-            # A broken backend counts as no answer: the check is retried, the queue moves on.
-            logger.exception("registry check %s: the backend failed", check.pk)
-            _registry_unavailable(check, account)
-        else:
-            if answer.matched:
-                _registry_verified(check, account)
-            else:
-                _registry_rejected(check, account, answer.reason)
-        return check
+        check.next_attempt_at = now + REGISTRY_LEASE
+        person = _registry_person(Account.objects.get(pk=check.account_id))
+    return check, person
+
+
+def _registry_person(account: Account) -> dict:
+    """What the registry is asked about an account."""
+    return {
+        "snils": account.snils or "",
+        "passport": account.passport,
+        "last_name": account.last_name,
+        "first_name": account.first_name,
+        "middle_name": account.middle_name,
+        "birth_date": account.birth_date,
+    }
 
 
 def _registry_verified(check: RegistryCheck, account: Account) -> None:

@@ -2,8 +2,9 @@
 delivery to the clients' ``backchannel_logout_uri``.
 
 Queueing writes one LogoutDelivery row per client in the caller's transaction (a rolled
-back event tells nobody; a committed one is never lost). The worker (settings.WORKER_TASKS)
-delivers the rows: it claims a due row and commits, POSTs the logout token with a short
+back event tells nobody; a committed one is never lost), and a task queued when it commits
+(oidc.tasks.deliver_logout) delivers it; the periodic ``deliver_due`` sweeps up what a lost
+task left. A delivery claims a due row and commits, POSTs the logout token with a short
 timeout outside any transaction (a slow client holds no lock and blocks no citizen), then
 records the answer. A client that does not answer 2xx is tried again with exponential
 back-off until BACKCHANNEL_LOGOUT_RETRY_HOURS have passed since the event; then the row is
@@ -28,6 +29,7 @@ from django.utils import timezone
 from joserfc import jwt
 
 from egisz.common.audit.services import record_event
+from egisz.common.jobs.queue import enqueue_on_commit
 from egisz.common.outbox.services import retry_delay
 from egisz.idp.audit_actions import IdpAction
 from egisz.idp.oidc import keys
@@ -51,13 +53,17 @@ def logout_uri(application) -> str:
 
 
 def _queue(application, account, *, sid: str, reason: SignOutReason) -> LogoutDelivery:
-    return LogoutDelivery.objects.create(
+    from egisz.idp.oidc.tasks import deliver_logout
+
+    delivery = LogoutDelivery.objects.create(
         application=application,
         account=account,
         sub=subject_for(account, application),
         sid=sid,
         reason=reason,
     )
+    enqueue_on_commit(deliver_logout, delivery.pk)
+    return delivery
 
 
 def queue_session_logout(session, clients, *, reason: SignOutReason) -> list[str]:
@@ -105,14 +111,14 @@ def logout_token(delivery: LogoutDelivery) -> str:
 # --- delivery (the worker) ------------------------------------------------------------------
 
 
-def _claim() -> LogoutDelivery | None:
+def _claim(delivery_id: int | None = None) -> LogoutDelivery | None:
     with transaction.atomic():
-        delivery = (
-            LogoutDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=LogoutDelivery.Status.PENDING, next_attempt_at__lte=timezone.now())
-            .order_by("next_attempt_at", "id")
-            .first()
+        due = LogoutDelivery.objects.select_for_update(skip_locked=True).filter(
+            status=LogoutDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
         )
+        if delivery_id is not None:
+            due = due.filter(pk=delivery_id)
+        delivery = due.order_by("next_attempt_at", "id").first()
         if delivery is None:
             return None
         delivery.attempts += 1
@@ -182,13 +188,17 @@ def _record(delivery: LogoutDelivery, error: str) -> None:
                 delivery.application.client_id,
                 error,
             )
+            from egisz.idp.oidc.tasks import deliver_logout
+
+            enqueue_on_commit(deliver_logout, delivery.pk, run_after=changes["next_attempt_at"])
     for name, value in changes.items():
         setattr(delivery, name, value)
 
 
-def deliver_one() -> LogoutDelivery | None:
-    """Deliver the oldest due logout token, if any; returns its row as recorded."""
-    delivery = _claim()
+def deliver_one(delivery_id: int | None = None) -> LogoutDelivery | None:
+    """Deliver one due logout token (the given one, or the oldest due), if any; returns its
+    row as recorded."""
+    delivery = _claim(delivery_id)
     if delivery is None:
         return None
     _record(delivery, _send(delivery))
@@ -196,7 +206,7 @@ def deliver_one() -> LogoutDelivery | None:
 
 
 def deliver_due(limit: int = 100) -> int:
-    """Worker task: deliver up to ``limit`` due logout tokens; returns how many were tried."""
+    """Periodic sweep: deliver up to ``limit`` due logout tokens; returns how many were tried."""
     attempted = 0
     while attempted < limit and deliver_one() is not None:
         attempted += 1

@@ -1,6 +1,6 @@
 """`egisz idp serve-demo` / `egisz cabinet serve-demo` (`egisz serve-demo`, what `make run`
-starts, runs both): the site's development server on 127.0.0.1:<its port> with outbox
-delivery in a thread of the same process."""
+starts, runs both): the site's development server on 127.0.0.1:<its port> with its task
+worker (outbox delivery, periodic jobs) in a thread of the same process."""
 
 import signal
 import threading
@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from egisz.common.outbox.worker import Worker
+from egisz.common.jobs.worker import Worker
 
 HOST = "127.0.0.1"
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             # No autoreloader: it would fork a second process with a second delivery thread.
             call_command("runserver", f"{HOST}:{settings.PORT}", use_reloader=False)
         finally:
-            stop.set()
+            worker.request_stop()
             delivery.join(timeout=30)
             signal.signal(signal.SIGTERM, previous)
 
