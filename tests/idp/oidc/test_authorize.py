@@ -18,7 +18,7 @@ from egisz.idp.accounts.models import Level
 from egisz.idp.oidc.models import Consent
 from egisz.idp.oidc.services import create_client
 from tests.idp.helpers_login import browser as another_browser
-from tests.idp.helpers_login import latest_code, log_in
+from tests.idp.helpers_login import latest_code, latest_message, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,8 @@ def log_in_through(client: Client, login_redirect, account, password):
         "/login/", {"identifier": account.phone, "password": password, "next": next_url}
     )
     assert response.status_code == 302, response.content.decode()[:500]
-    code = latest_code(account.phone, "Код для входа")
+    # The newest SMS to the phone: the login code, worded in the language of the page.
+    code = latest_code(account.phone, "")
     response = client.post("/login/code/", {"code": code})
     assert response.status_code == 302
     assert response["Location"] == next_url
@@ -801,3 +802,9 @@ def test_an_id_token_hint_for_someone_else_is_login_required(logged_in, rp, make
     hint = _id_token_for(make_account(), rp)
     params = redirect_params(logged_in.get(authorize_url(rp, prompt="none", id_token_hint=hint)))
     assert params["error"] == "login_required" and "code" not in params
+
+
+def test_the_login_sms_is_in_the_language_of_the_login_page(client, rp, citizen, password):
+    response = client.get(authorize_url(rp, ui_locales="en"))
+    log_in_through(client, response, citizen, password)
+    assert "Your Gosuslugi sign-in code" in latest_message(citizen.phone).body
