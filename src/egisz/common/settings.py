@@ -55,6 +55,7 @@ COMMON_APPS = [
     "egisz.common.audit",
     "egisz.common.outbox",
     "egisz.common.codes",
+    "egisz.common.flow",
 ]
 
 COMMON_MIDDLEWARE_HEAD = [

@@ -1,6 +1,8 @@
 """Writes about the operator's staff: their phone for codes, and the code step of the
 console's login. Each writes its audit event in the same transaction."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -69,15 +71,33 @@ def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False
         raise
 
 
-def check_login_code(*, user, phone: str, code: str, meta: RequestMeta) -> CheckResult:
-    """Check the code of the console login. A refusal is journalled, and wrong digits count
-    toward the username lockout (lockout.is_locked tells whether it has just locked)."""
+@dataclass(frozen=True)
+class CodeStepResult:
+    check: CheckResult | None  # None: not checked, the username is locked
+    locked: bool = False
+    just_locked: bool = False  # this failure has locked it
+
+    @property
+    def ok(self) -> bool:
+        return self.check is not None and self.check.ok and not self.locked
+
+
+def check_login_code(*, user, phone: str, code: str, meta: RequestMeta) -> CodeStepResult:
+    """Check the code of the console login, holding the username's lock row: call inside
+    the transaction that also logs the user in. A refusal is journalled, and wrong digits
+    count toward the username lockout."""
+    held = lockout.hold(user.get_username())
+    if held.locked_until:
+        return CodeStepResult(None, locked=True)
     result = check_code(purpose=LOGIN_CODE_PURPOSE, target=phone, code=code)
-    if not result.ok:
-        record_code_refused(user=user, meta=meta, reason=result.status.value)
-        if result.status in _GUESSES:
-            lockout.register_failure(user.get_username(), meta=meta)
-    return result
+    if result.ok:
+        lockout.STAFF.forget_failures(held)
+        return CodeStepResult(result)
+    record_code_refused(user=user, meta=meta, reason=result.status.value)
+    just_locked = result.status in _GUESSES and lockout.count_failure(
+        held, user.get_username(), meta=meta
+    )
+    return CodeStepResult(result, locked=just_locked, just_locked=just_locked)
 
 
 def record_code_refused(*, user, meta: RequestMeta, reason: str) -> None:

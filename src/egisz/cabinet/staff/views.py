@@ -15,20 +15,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, login
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
 from egisz.cabinet.staff import journal, lockout, pending, selectors, services
 from egisz.cabinet.staff.forms import LoginCodeForm
 from egisz.common.codes.services import CodeRefused, describe_refusal
+from egisz.common.flow import redirects
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 
@@ -42,29 +43,14 @@ def refused(request):
     return render(request, "staff/login_refused.html", status=429)
 
 
-def _too_many(request, *, group: str, rate: str) -> bool:
-    return is_ratelimited(
-        request, group=group, key="ip", rate=rate, method=is_ratelimited.ALL, increment=True
-    )
-
-
 def console_url() -> str:
     return reverse("admin:index", current_app=admin.site.name)
 
 
 def safe_next(request) -> str:
     """``next`` when it is a local path of this site, otherwise the console's index."""
-    value = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-    value = value.strip()
-    if (
-        value.startswith("/")
-        and not value.startswith(("//", "/\\"))
-        and url_has_allowed_host_and_scheme(
-            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return value
-    return console_url()
+    value = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME)
+    return redirects.safe_next(request, value, console_url())
 
 
 def wait_text(seconds: int) -> str:
@@ -103,24 +89,27 @@ def operator_login(request):
         return _password_page(request, AdminAuthenticationForm(request))
     username = request.POST.get(get_user_model().USERNAME_FIELD, "")
     password_given = bool(request.POST.get("password"))
-    if _too_many(request, group=THROTTLE_GROUP, rate=settings.OPERATOR_LOGIN_IP_RATE):
+    if too_many_attempts(request, group=THROTTLE_GROUP, rate=settings.OPERATOR_LOGIN_IP_RATE):
         journal.record_failure(request, username=username, reason="rate_limited")
         return refused(request)
-    if lockout.is_locked(username):
-        journal.record_failure(request, username=username, reason="locked")
-        return refused(request)
-
     journal.mark_operator_login(request)  # a wrong password is journalled by the signal
     form = AdminAuthenticationForm(request, data=request.POST)
-    if form.is_valid():
-        return _password_accepted(request, form)
-    if not journal.failure_journalled(request):
-        # No password check failed, yet the form refused: a field left empty, or a user
-        # whose password is right but who is not (active) staff, e.g. a patient.
-        reason = "not_staff" if username.strip() and password_given else "incomplete"
-        journal.record_failure(request, username=username, reason=reason)
-    if username.strip() and password_given:
-        lockout.register_failure(username, meta=RequestMeta.from_request(request))
+    # The username's lock row is held through the password check (the slow hash): a guess
+    # in flight when another locks the username waits, then sees the lock.
+    with transaction.atomic():
+        held = lockout.hold(username)
+        if held.locked_until:
+            journal.record_failure(request, username=username, reason="locked")
+            return refused(request)
+        if form.is_valid():
+            return _password_accepted(request, form)
+        if not journal.failure_journalled(request):
+            # No password check failed, yet the form refused: a field left empty, or a user
+            # whose password is right but who is not (active) staff, e.g. a patient.
+            reason = "not_staff" if username.strip() and password_given else "incomplete"
+            journal.record_failure(request, username=username, reason=reason)
+        if username.strip() and password_given:
+            lockout.count_failure(held, username, meta=RequestMeta.from_request(request))
     return _password_page(request, form)
 
 
@@ -172,7 +161,7 @@ def _pending_staff(request):
         journal.record_failure(request, username=user.get_username(), reason="no_phone")
         messages.error(request, no_phone_message())
         return None, redirect("staff:login")
-    if lockout.is_locked(user.get_username()):
+    if lockout.STAFF.locked_until(lockout.keys(user.get_username())):
         pending.clear(request)
         journal.record_failure(request, username=user.get_username(), reason="locked")
         return None, refused(request)
@@ -197,21 +186,27 @@ def operator_login_code(request):
     if request.method != "POST":
         return render(request, "staff/login_code.html", context)
     meta = RequestMeta.from_request(request)
-    if _too_many(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
+    if too_many_attempts(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
         services.record_code_refused(user=user, meta=meta, reason="rate_limited")
         return refused(request)
     if not form.is_valid():
         return render(request, "staff/login_code.html", context, status=400)
-    result = services.check_login_code(
-        user=user, phone=phone, code=form.cleaned_data["code"], meta=meta
-    )
-    if not result.ok:
-        if lockout.is_locked(user.get_username()):
-            pending.clear(request)
+    with transaction.atomic():
+        # The code check and the login are one transaction holding the username's lock
+        # row: a right code in flight when wrong ones lock the username is refused.
+        result = services.check_login_code(
+            user=user, phone=phone, code=form.cleaned_data["code"], meta=meta
+        )
+        if result.ok:
+            return _finish_login(request, state, user)
+    if result.locked:
+        pending.clear(request)
+        if result.just_locked:
             return refused(request)
-        form.add_error("code", describe_refusal(result))
-        return render(request, "staff/login_code.html", context, status=400)
-    return _finish_login(request, state, user)
+        journal.record_failure(request, username=user.get_username(), reason="locked")
+        return refused(request)
+    form.add_error("code", describe_refusal(result.check))
+    return render(request, "staff/login_code.html", context, status=400)
 
 
 def _finish_login(request, state, user):
@@ -219,7 +214,6 @@ def _finish_login(request, state, user):
     request.session.cycle_key()
     journal.mark_operator_login(request)  # the signal journals cabinet.staff_login
     login(request, user, backend=BACKEND)
-    lockout.clear(user.get_username())
     return redirect(state.next_url)
 
 
@@ -232,7 +226,7 @@ def operator_login_resend(request):
     if found is None:
         return answer
     _state, user, phone = found
-    if _too_many(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
+    if too_many_attempts(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
         services.record_code_refused(
             user=user, meta=RequestMeta.from_request(request), reason="rate_limited"
         )

@@ -85,7 +85,7 @@ def set_new_password(
     account.set_password(new_password)
     account.must_change_password = False
     account.save(update_fields=["password", "must_change_password"])
-    lockout.clear(lockout.account_keys(account))
+    lockout.CITIZEN.clear(lockout.account_keys(account))
     ended = sessions.end_all_sessions(account, except_key=keep_session_key)
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
     signout.account_signed_out(account, reason=reason, meta=meta, actor=account)

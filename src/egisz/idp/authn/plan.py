@@ -4,11 +4,10 @@ Stages (password → second factor → required actions) each read and advance i
 manner of authentik's flows. A plan older than PLAN_TTL is discarded.
 """
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from egisz.common.flow.session_plans import SessionPlan, now_iso
 
 SESSION_KEY = "egisz_login_plan"
 PLAN_TTL = timedelta(minutes=10)
@@ -27,8 +26,8 @@ class LoginPlan:
     lock_keys: list[str] = field(default_factory=list)
     kind: str = ""
 
-    def expired(self) -> bool:
-        return timezone.now() - datetime.fromisoformat(self.started_at) > PLAN_TTL
+
+PLAN = SessionPlan(SESSION_KEY, LoginPlan, PLAN_TTL)
 
 
 def start(
@@ -41,39 +40,11 @@ def start(
     lock_keys: list[str],
     kind: str,
 ) -> LoginPlan:
-    plan = LoginPlan(
-        account_id, timezone.now().isoformat(), next_url, factor, has_app, lock_keys, kind
-    )
-    request.session[SESSION_KEY] = asdict(plan)
+    plan = LoginPlan(account_id, now_iso(), next_url, factor, has_app, lock_keys, kind)
+    PLAN.save(request, plan)
     return plan
 
 
-def load(request) -> LoginPlan | None:
-    raw = request.session.get(SESSION_KEY)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        plan = LoginPlan(**raw)
-    except TypeError:
-        return None
-    if plan.expired():
-        clear(request)
-        return None
-    return plan
-
-
-def save(request, plan: LoginPlan) -> None:
-    request.session[SESSION_KEY] = asdict(plan)
-
-
-def clear(request) -> None:
-    request.session.pop(SESSION_KEY, None)
-
-
-def safe_next(request, candidate: str | None, default: str) -> str:
-    """Only local paths: an open redirect after login is a phishing tool."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+load = PLAN.load
+save = PLAN.save
+clear = PLAN.clear

@@ -67,7 +67,7 @@ def check_password_stage(*, identifier: str, password: str, meta: RequestMeta) -
     keys = lockout.keys_for(identifier)
     kind = kind_for(account, identifier) if account else Kind.OTHER
     with transaction.atomic():
-        held = lockout.hold(keys)
+        held = lockout.CITIZEN.hold(keys)
         if held.locked_until:
             _spend_hash_time(password)
             if account is not None:
@@ -78,7 +78,7 @@ def check_password_stage(*, identifier: str, password: str, meta: RequestMeta) -
         # check_password() re-hashes with current Argon2 parameters when they changed.
         elif account.check_password(password):
             return PasswordResult(Outcome.OK, account=account, lock_keys=tuple(keys), kind=kind)
-        locked_until = lockout.count_failure(held)
+        locked_until = lockout.CITIZEN.count_failure(held)
         if account is not None:
             _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.BAD_PASSWORD)
             _account_failure(account, meta, stage="password", kind=kind, locked_until=locked_until)
@@ -173,7 +173,7 @@ def check_second_factor(
     """Check the one-time code of the second step. Failures count towards the lock of the
     identifier the password step used (``lock_keys``, from the login plan)."""
     with transaction.atomic():
-        held = lockout.hold(list(lock_keys))
+        held = lockout.CITIZEN.hold(list(lock_keys))
         if held.locked_until:
             return FactorResult(False, locked_until=held.locked_until)
         message = _("Неверный код.")
@@ -192,7 +192,7 @@ def check_second_factor(
         if ok:
             return FactorResult(True)
         _journal(account, meta, FACTOR_METHOD[factor], LoginAttempt.Result.BAD_CODE)
-        locked_until = lockout.count_failure(held)
+        locked_until = lockout.CITIZEN.count_failure(held)
         _account_failure(account, meta, stage=factor.value, kind=kind, locked_until=locked_until)
     return FactorResult(False, message=message, locked_until=locked_until)
 
@@ -215,7 +215,7 @@ def complete_login(
     # in AuthnConfig.ready): one UPDATE for the whole account row.
     now = timezone.now()
     Account.objects.filter(pk=account.pk).update(last_login=now)
-    lockout.clear(list(lock_keys))
+    lockout.CITIZEN.clear(list(lock_keys))
     first_login = account.last_login is None
     account.last_login = now
     _journal(account, meta, method, LoginAttempt.Result.SUCCESS)

@@ -13,6 +13,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from egisz.common.codes.services import CodeRefused
+from egisz.common.flow.redirects import safe_next
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
@@ -23,7 +25,7 @@ from egisz.idp.authn.middleware import mark_session_start
 from egisz.idp.authn.models import Method
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Factor, Outcome
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.oidc.models import SignOutReason
 
 DEVICE_COOKIE = "egisz_idp_device"
@@ -45,9 +47,7 @@ def locked_message(locked_until) -> str:
 
 def login_view(request):
     default_next = reverse(settings.LOGIN_REDIRECT_URL)
-    next_url = login_plan.safe_next(
-        request, request.POST.get("next") or request.GET.get("next"), default_next
-    )
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), default_next)
     # prompt=login (from an OpenID Connect client, or max_age) asks for a fresh login even
     # when a session exists; the new login replaces it.
     fresh_login_asked = request.GET.get("prompt") == "login"
@@ -260,8 +260,6 @@ def temporary_password_view(request):
             request=request,
         )
         default = reverse(settings.LOGIN_REDIRECT_URL)
-        return redirect(
-            login_plan.safe_next(request, request.session.pop(RESUME_KEY, None), default)
-        )
+        return redirect(safe_next(request, request.session.pop(RESUME_KEY, None), default))
     status = 400 if request.method == "POST" else 200
     return render(request, "authn/temporary_password.html", {"form": form}, status=status)

@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.authn.forms import CodeForm
 from egisz.idp.authn.passwords import SetPasswordForm
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.security import recovery_state, selectors, services
 from egisz.idp.security.forms import RecoveryContactForm
 
