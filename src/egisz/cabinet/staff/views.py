@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from egisz.cabinet.staff import journal, lockout, pending, selectors, services
 from egisz.cabinet.staff.forms import LoginCodeForm
-from egisz.common.codes.services import CodeRefused, describe_refusal
+from egisz.common.codes.services import CodeRefused, code_lifetime_sentence, describe_refusal
 from egisz.common.flow import redirects
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
@@ -181,6 +181,7 @@ def operator_login_code(request):
     context = {
         "form": form,
         "masked_phone": mask_phone(phone),
+        "code_lifetime": code_lifetime_sentence(),
         "wait_message": wait_text(wait) if wait else "",
     }
     if request.method != "POST":

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from egisz.common.codes.services import code_lifetime_sentence
 from egisz.common.flow.redirects import safe_next
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_passport, mask_phone
@@ -115,6 +116,7 @@ def register_confirm(request):
     context = {
         "form": form,
         "masked_phone": mask_phone(pending.phone),
+        "code_lifetime": code_lifetime_sentence(),
         "wait_message": request.session.pop(WAIT_KEY, ""),
     }
     if request.method != "POST":
@@ -163,7 +165,7 @@ def register_resend(request):
     if refusal is not None:
         request.session[WAIT_KEY] = wait_message(refusal)
     else:
-        messages.success(request, _("Мы отправили новый код. Он действует 5 минут."))
+        messages.success(request, f"{_('Мы отправили новый код.')} {code_lifetime_sentence()}")
     return redirect("accounts:register_confirm")
 
 

@@ -26,6 +26,9 @@ class RecoveryState:
     started_at: str
     account_id: int | None = None  # set once the code is confirmed
     verified_at: str | None = None
+    # The account the contact's code proved when an authenticator app is enrolled: the
+    # app's code (or a recovery code) must follow before the new-password step opens.
+    app_account_id: int | None = None
 
     def verified_account_id(self) -> int | None:
         """The account whose password may be set now, or None."""
@@ -56,6 +59,13 @@ def mark_verified(request, state: RecoveryState, *, account_id: int) -> None:
     sessions.cycle_key(request)
     state.account_id = account_id
     state.verified_at = now_iso()
+    PLAN.save(request, state)
+
+
+def await_app_code(request, state: RecoveryState, *, account_id: int) -> None:
+    """The contact's code is confirmed for an account with an authenticator app: its code
+    (or a recovery code) comes next."""
+    state.app_account_id = account_id
     PLAN.save(request, state)
 
 

@@ -5,6 +5,7 @@ transaction, as the house rules ask.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +17,7 @@ from egisz.common.codes import services as codes
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import sessions, totp
+from egisz.idp.authn import lockout, policy, sessions, totp
 from egisz.idp.authn.models import AccountSession, RecoveryCode, TotpDevice
 from egisz.idp.authn.passwords import set_new_password
 from egisz.idp.oidc import signout
@@ -31,9 +32,9 @@ def _recovery_text(channel: str) -> str:
     if channel == "email":
         return _(
             "Код для восстановления пароля на Госуслугах: {code}.\n\n"
-            "Код действует 5 минут. Если вы не восстанавливали пароль, ничего не делайте: "
+            "%(lifetime)s Если вы не восстанавливали пароль, ничего не делайте: "
             "без кода пароль не изменится."
-        )
+        ) % {"lifetime": codes.code_lifetime_sentence()}
     return _("Код для восстановления пароля на Госуслугах: {code}. Никому не сообщайте его.")
 
 
@@ -100,10 +101,58 @@ def check_recovery_code(
     return RecoveryCheck(account)
 
 
+def needs_app_code(account: Account) -> bool:
+    """An authenticator app is enrolled: recovery by the SMS (or e-mail) code alone is not
+    enough — whoever holds the SIM must not take the account over."""
+    return totp.active_device(account) is not None
+
+
+@dataclass(frozen=True)
+class AppCodeCheck:
+    ok: bool
+    message: str = ""
+    locked_until: datetime | None = None
+
+
+@transaction.atomic
+def check_recovery_app_code(*, account: Account, code: str, meta: RequestMeta) -> AppCodeCheck:
+    """The app's current code or an unused recovery code, during a recovery. Wrong ones count
+    towards the lock of every identifier of the account (its rows held for the check), and
+    a lock refuses this step as it refuses a login."""
+    keys = lockout.account_keys(account)
+    held = lockout.CITIZEN.hold(keys)
+    if held.locked_until:
+        return AppCodeCheck(False, locked_until=held.locked_until)
+    digits = "".join(ch for ch in (code or "")[:32] if ch.isdigit())
+    stage = policy.stages()[policy.RECOVERY if len(digits) == 10 else "totp"]
+    verdict = stage.check(account, code)
+    if verdict.ok:
+        lockout.CITIZEN.forget_failures(held)
+        record_event(
+            action="password.recovery_app_confirmed", meta=meta, subject=account, way=stage.name
+        )
+        return AppCodeCheck(True)
+    record_event(
+        action="password.recovery_app_refused",
+        meta=meta,
+        subject=account,
+        success=False,
+        way=stage.name,
+    )
+    locked_until = lockout.CITIZEN.count_failure(held)
+    return AppCodeCheck(
+        False,
+        message=_("Неверный код из приложения или резервный код."),
+        locked_until=locked_until,
+    )
+
+
 def recover_password(*, account: Account, new_password: str, meta: RequestMeta) -> None:
-    """Set the recovered password: every session ends (this browser's too), the lock is
-    lifted, the owner is told by SMS and e-mail, the audit says «password.recovered»."""
+    """Set the recovered password: every session ends (this browser's too), the owner is
+    told by SMS and e-mail, the audit says «password.recovered». A login lock and the failed
+    attempts counted stay: recovery by a code sent to the phone is no way around them."""
     set_new_password(
+        lift_locks=False,
         account=account,
         new_password=new_password,
         meta=meta,

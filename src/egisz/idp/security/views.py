@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from egisz.common.codes.services import code_lifetime_sentence
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.authn.forms import CodeForm
 from egisz.idp.authn.passwords import SetPasswordForm
 from egisz.idp.authn.throttle import rate_limited
+from egisz.idp.authn.views import locked_message
 from egisz.idp.security import recovery_state, selectors, services
 from egisz.idp.security.forms import RecoveryContactForm
 
@@ -73,6 +75,7 @@ def recover_code(request):
         "form": form,
         "channel": state.channel,
         "masked_contact": mask_contact(state.channel, state.target),
+        "code_lifetime": code_lifetime_sentence(),
         "wait_seconds": request.session.pop(WAIT_KEY, 0),
     }
     if request.method != "POST":
@@ -90,7 +93,45 @@ def recover_code(request):
     if result.account is None:
         form.add_error("code", result.message)
         return render(request, "security/recover_code.html", context, status=400)
+    if services.needs_app_code(result.account):
+        recovery_state.await_app_code(request, state, account_id=result.account.pk)
+        return redirect("security:recover_app")
     recovery_state.mark_verified(request, state, account_id=result.account.pk)
+    return redirect("security:recover_password")
+
+
+def recover_app(request):
+    """With an authenticator app enrolled the SIM alone recovers nothing: the app's code,
+    or one of the recovery codes, after the contact's code."""
+    state = recovery_state.load(request)
+    account_id = state.app_account_id if state else None
+    account = (
+        selectors.recovery_account(channel=state.channel, contact=state.target)
+        if account_id
+        else None
+    )
+    if account is None or account.pk != account_id:
+        return _restart(request)
+    form = CodeForm(request.POST or None)
+    form.fields["code"].label = _("Код из приложения или резервный код")
+    if request.method != "POST":
+        return render(request, "security/recover_app.html", {"form": form})
+    if too_many_attempts(request, group="recover-code", rate=settings.CODE_IP_RATE):
+        return rate_limited(request)
+    if not form.is_valid():
+        return render(request, "security/recover_app.html", {"form": form}, status=400)
+    result = services.check_recovery_app_code(
+        account=account, code=form.cleaned_data["code"], meta=RequestMeta.from_request(request)
+    )
+    if result.locked_until:
+        recovery_state.clear(request)
+        messages.error(request, locked_message(result.locked_until))
+        return redirect("authn:login")
+    if not result.ok:
+        form.add_error("code", result.message)
+        return render(request, "security/recover_app.html", {"form": form}, status=400)
+    state.app_account_id = None
+    recovery_state.mark_verified(request, state, account_id=account.pk)
     return redirect("security:recover_password")
 
 
