@@ -3,22 +3,22 @@ console's login. Each writes its audit event in the same transaction."""
 
 from dataclasses import dataclass
 
+from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from egisz.cabinet.staff import lockout
+from egisz.cabinet.staff import journal, lockout
 from egisz.cabinet.staff.models import StaffProfile
 from egisz.common.audit.services import record_event
-from egisz.common.codes.services import Check, CheckResult, CodeRefused, check_code, send_code
+from egisz.common.codes.services import CodeRefused, send_code
 from egisz.common.identifiers import mask_phone, normalize_mobile_phone
 from egisz.common.request_meta import SYSTEM, RequestMeta
 
 LOGIN_CODE_PURPOSE = "cabinet_staff_login"
 # The SMS is Russian whatever language the console is shown in (as the provider's).
 LOGIN_SMS_TEXT = "ЕГИСЗ: код {code} для входа в консоль оператора. Никому его не сообщайте."
-# Wrong digits count toward the username lockout; an expired or burnt code checks none.
-_GUESSES = (Check.WRONG, Check.EXHAUSTED)
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @transaction.atomic
@@ -72,32 +72,37 @@ def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False
 
 
 @dataclass(frozen=True)
-class CodeStepResult:
-    check: CheckResult | None  # None: not checked, the username is locked
+class StageResult:
+    ok: bool
+    message: str = ""
     locked: bool = False
-    just_locked: bool = False  # this failure has locked it
-
-    @property
-    def ok(self) -> bool:
-        return self.check is not None and self.check.ok and not self.locked
+    just_locked: bool = False  # this failure has locked the username
 
 
-def check_login_code(*, user, phone: str, code: str, meta: RequestMeta) -> CodeStepResult:
-    """Check the code of the console login, holding the username's lock row: call inside
-    the transaction that also logs the user in. A refusal is journalled, and wrong digits
+def check_stage(*, user, stage, answer: str, meta: RequestMeta) -> StageResult:
+    """Check one stage of the console login, holding the username's lock row: call inside
+    the transaction that also finishes the login. A refusal is journalled, and guesses
     count toward the username lockout."""
     held = lockout.hold(user.get_username())
     if held.locked_until:
-        return CodeStepResult(None, locked=True)
-    result = check_code(purpose=LOGIN_CODE_PURPOSE, target=phone, code=code)
-    if result.ok:
-        lockout.STAFF.forget_failures(held)
-        return CodeStepResult(result)
-    record_code_refused(user=user, meta=meta, reason=result.status.value)
-    just_locked = result.status in _GUESSES and lockout.count_failure(
-        held, user.get_username(), meta=meta
-    )
-    return CodeStepResult(result, locked=just_locked, just_locked=just_locked)
+        return StageResult(False, locked=True)
+    verdict = stage.check(user, answer)
+    if verdict.ok:
+        return StageResult(True)
+    record_code_refused(user=user, meta=meta, reason=verdict.reason)
+    just_locked = verdict.counts and lockout.count_failure(held, user.get_username(), meta=meta)
+    return StageResult(False, verdict.message, locked=just_locked, just_locked=just_locked)
+
+
+@transaction.atomic
+def finish_login(request, *, user) -> None:
+    """Log the member of staff in after every stage: the username's failures forgotten (a
+    lock stays), a new session key, Django's login (journalled as cabinet.staff_login by
+    journal.staff_logged_in) — one transaction."""
+    lockout.STAFF.forget_failures(lockout.hold(user.get_username()))
+    request.session.cycle_key()
+    journal.mark_operator_login(request)
+    login(request, user, backend=BACKEND)
 
 
 def record_code_refused(*, user, meta: RequestMeta, reason: str) -> None:

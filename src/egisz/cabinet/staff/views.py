@@ -2,19 +2,21 @@
 
 1. /operator/login/ — Django's admin form (username + password) behind an IP throttle and a
    per-username lockout, every attempt journalled (journal.py). Right credentials of an
-   active member of staff log nobody in: they start a pending login in this session
-   (pending.py) and send an SMS code to the staff member's phone.
-2. /operator/login/code/ — the code; only a right one logs in (Django's login, new session
-   key) and goes on to ``next`` (a local path) or the console. Code checks are throttled per
+   active member of staff log nobody in: they start the plan of the stages that follow in
+   this session (pending.py, stages.py: an SMS code to the staff member's phone).
+2. /operator/login/code/ — the current stage; after the last one the login is finished in
+   one transaction (services.finish_login: Django's login, new session key) and goes on to
+   ``next`` (a local path) or the console. Code checks are throttled per
    IP, and wrong codes count toward the same username lockout as wrong passwords.
 """
 
 import math
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, login
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -26,8 +28,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from egisz.cabinet.staff import journal, lockout, pending, selectors, services
+from egisz.cabinet.staff import stages as staff_stages
 from egisz.cabinet.staff.forms import LoginCodeForm
-from egisz.common.codes.services import CodeRefused, code_lifetime_sentence, describe_refusal
+from egisz.common.codes.services import code_lifetime_sentence
 from egisz.common.flow import redirects
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
@@ -35,7 +38,6 @@ from egisz.common.request_meta import RequestMeta
 
 THROTTLE_GROUP = "cabinet-operator-login"
 CODE_THROTTLE_GROUP = "cabinet-operator-login-code"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def refused(request):
@@ -114,29 +116,21 @@ def operator_login(request):
 
 
 def _password_accepted(request, form):
-    """Right credentials of active staff: nobody is logged in yet; the code goes out."""
+    """Right credentials of active staff: nobody is logged in yet; the plan of the stages
+    that follow starts (the SMS code goes out)."""
     user = form.get_user()
-    phone = selectors.staff_phone(user)
-    if not phone:
+    plan = staff_stages.plan_for(user)
+    if not plan:
         journal.record_failure(request, username=user.get_username(), reason="no_phone")
         form.add_error(None, no_phone_message())
         return _password_page(request, form, status=403)
-    pending.start(request, user_id=user.pk, next_url=safe_next(request))
-    _send_code(request, user, phone, resend=False)
+    pending.start(request, user_id=user.pk, next_url=safe_next(request), stages=plan)
+    staff_stages.stages()[plan[0]].begin(request, user)
     return redirect("staff:login_code")
 
 
 def no_phone_message() -> str:
     return _("Для входа в консоль нужен номер телефона для кодов. Обратитесь к администратору.")
-
-
-def _send_code(request, user, phone: str, *, resend: bool) -> None:
-    try:
-        services.send_login_code(
-            user=user, phone=phone, meta=RequestMeta.from_request(request), resend=resend
-        )
-    except CodeRefused as refusal:
-        request.session[pending.WAIT_KEY] = refusal.retry_after
 
 
 # --- step 2: the code ----------------------------------------------------------------------
@@ -192,30 +186,28 @@ def operator_login_code(request):
         return refused(request)
     if not form.is_valid():
         return render(request, "staff/login_code.html", context, status=400)
+    stage = staff_stages.stages()[state.stages[0]]
     with transaction.atomic():
-        # The code check and the login are one transaction holding the username's lock
-        # row: a right code in flight when wrong ones lock the username is refused.
-        result = services.check_login_code(
-            user=user, phone=phone, code=form.cleaned_data["code"], meta=meta
+        # The check and the login are one transaction holding the username's lock row: a
+        # right code in flight when wrong ones lock the username is refused.
+        result = services.check_stage(
+            user=user, stage=stage, answer=form.cleaned_data["code"], meta=meta
         )
-        if result.ok:
-            return _finish_login(request, state, user)
+        if result.ok and len(state.stages) == 1:
+            pending.clear(request)
+            services.finish_login(request, user=user)
+            return redirect(state.next_url)
+    if result.ok:
+        pending.save(request, replace(state, stages=state.stages[1:]))
+        staff_stages.stages()[state.stages[1]].begin(request, user)
+        return redirect("staff:login_code")
     if result.locked:
         pending.clear(request)
-        if result.just_locked:
-            return refused(request)
-        journal.record_failure(request, username=user.get_username(), reason="locked")
+        if not result.just_locked:
+            journal.record_failure(request, username=user.get_username(), reason="locked")
         return refused(request)
-    form.add_error("code", describe_refusal(result.check))
+    form.add_error("code", result.message)
     return render(request, "staff/login_code.html", context, status=400)
-
-
-def _finish_login(request, state, user):
-    pending.clear(request)
-    request.session.cycle_key()
-    journal.mark_operator_login(request)  # the signal journals cabinet.staff_login
-    login(request, user, backend=BACKEND)
-    return redirect(state.next_url)
 
 
 @require_POST
@@ -226,11 +218,11 @@ def operator_login_resend(request):
     found, answer = _pending_staff(request)
     if found is None:
         return answer
-    _state, user, phone = found
+    state, user, _phone = found
     if too_many_attempts(request, group=CODE_THROTTLE_GROUP, rate=settings.CODE_IP_RATE):
         services.record_code_refused(
             user=user, meta=RequestMeta.from_request(request), reason="rate_limited"
         )
         return refused(request)
-    _send_code(request, user, phone, resend=True)
+    staff_stages.stages()[state.stages[0]].begin(request, user, resend=True)
     return redirect("staff:login_code")

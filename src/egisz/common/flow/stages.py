@@ -21,6 +21,8 @@ class Verdict:
     message: str = ""  # why not, in Russian (gettext)
     # A guess: a failure that counts toward the lockout (an expired code does not).
     counts: bool = True
+    # A short word for the journal (wrong, expired…).
+    reason: str = ""
 
 
 class Stage:

@@ -103,14 +103,8 @@ def recover_code(request):
 def recover_app(request):
     """With an authenticator app enrolled the SIM alone recovers nothing: the app's code,
     or one of the recovery codes, after the contact's code."""
-    state = recovery_state.load(request)
-    account_id = state.app_account_id if state else None
-    account = (
-        selectors.recovery_account(channel=state.channel, contact=state.target)
-        if account_id
-        else None
-    )
-    if account is None or account.pk != account_id:
+    state, account = _proven_account(request, lambda state: state.app_account_id)
+    if account is None:
         return _restart(request)
     form = CodeForm(request.POST or None)
     form.fields["code"].label = _("Код из приложения или резервный код")
@@ -135,17 +129,21 @@ def recover_app(request):
     return redirect("security:recover_password")
 
 
-def recover_password(request):
+def _proven_account(request, account_id_of):
+    """(the recovery state, the account ``account_id_of(state)`` names) while that account
+    still has the contact the code went to — a code confirmed for one contact never acts on
+    another account —, else (state, None)."""
     state = recovery_state.load(request)
-    account_id = state.verified_account_id() if state else None
-    account = (
-        selectors.recovery_account(channel=state.channel, contact=state.target)
-        if account_id
-        else None
-    )
-    # The account must still be the one the code proved: a code confirmed for one
-    # contact never sets another account's password.
-    if account is None or account.pk != account_id:
+    account_id = account_id_of(state) if state else None
+    if not account_id:
+        return state, None
+    account = selectors.recovery_account(channel=state.channel, contact=state.target)
+    return state, account if account is not None and account.pk == account_id else None
+
+
+def recover_password(request):
+    _state, account = _proven_account(request, lambda state: state.verified_account_id())
+    if account is None:
         return _restart(request)
     form = SetPasswordForm(account, request.POST or None)
     if request.method != "POST":

@@ -5,40 +5,22 @@ goes."""
 from django.db import migrations
 
 
-def copy_locks(apps, schema_editor):
-    LoginLock = apps.get_model("authn", "LoginLock")
-    AttemptLock = apps.get_model("flow", "AttemptLock")
-    AttemptLock.objects.bulk_create(
-        [
-            AttemptLock(
-                key=row.key,
-                failures=row.failures,
-                last_failure_at=row.last_failure_at,
-                locked_until=row.locked_until,
-                updated_at=row.updated_at,
-            )
-            for row in LoginLock.objects.all()
-        ],
+FIELDS = ("key", "failures", "last_failure_at", "locked_until", "updated_at")
+
+
+def _copy(source, target):
+    target.objects.bulk_create(
+        [target(**{name: getattr(row, name) for name in FIELDS}) for row in source.objects.all()],
         ignore_conflicts=True,
     )
+
+
+def copy_locks(apps, schema_editor):
+    _copy(apps.get_model("authn", "LoginLock"), apps.get_model("flow", "AttemptLock"))
 
 
 def copy_back(apps, schema_editor):
-    LoginLock = apps.get_model("authn", "LoginLock")
-    AttemptLock = apps.get_model("flow", "AttemptLock")
-    LoginLock.objects.bulk_create(
-        [
-            LoginLock(
-                key=row.key,
-                failures=row.failures,
-                last_failure_at=row.last_failure_at,
-                locked_until=row.locked_until,
-                updated_at=row.updated_at,
-            )
-            for row in AttemptLock.objects.all()
-        ],
-        ignore_conflicts=True,
-    )
+    _copy(apps.get_model("flow", "AttemptLock"), apps.get_model("authn", "LoginLock"))
 
 
 class Migration(migrations.Migration):
