@@ -29,9 +29,9 @@ from django.views.decorators.http import require_POST
 
 from egisz.cabinet.staff import journal, lockout, pending, selectors, services
 from egisz.cabinet.staff import stages as staff_stages
-from egisz.cabinet.staff.forms import LoginCodeForm
 from egisz.common.codes.services import code_lifetime_sentence
 from egisz.common.flow import redirects
+from egisz.common.flow.forms import CodeForm
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
@@ -170,7 +170,7 @@ def operator_login_code(request):
     if found is None:
         return answer
     state, user, phone = found
-    form = LoginCodeForm(request.POST or None)
+    form = CodeForm(request.POST or None)
     wait = request.session.pop(pending.WAIT_KEY, 0)
     context = {
         "form": form,

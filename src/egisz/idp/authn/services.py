@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egisz.common.audit.services import record_event
+from egisz.common.flow.lockout import Held
 from egisz.common.flow.stages import Stage
 from egisz.common.outbox.services import queue_email
 from egisz.common.request_meta import SYSTEM, RequestMeta
@@ -132,6 +133,8 @@ class StageResult:
     ok: bool
     message: str = ""
     locked_until: datetime | None = None
+    # The identifier's lock rows, held until the transaction ends (finish_login uses them).
+    held: Held | None = None
 
 
 def check_stage(
@@ -154,7 +157,7 @@ def check_stage(
         return StageResult(False, locked_until=held.locked_until)
     verdict = stage.check(account, answer)
     if verdict.ok:
-        return StageResult(True)
+        return StageResult(True, held=held)
     _journal(account, meta, stage.method, LoginAttempt.Result.BAD_CODE)
     locked_until = lockout.CITIZEN.count_failure(held)
     _account_failure(account, meta, stage=stage.name, kind=kind, locked_until=locked_until)
@@ -178,18 +181,22 @@ def finish_login(
     amr: list[str],
     device_id: str,
     lock_keys: tuple[str, ...] | list[str] = (),
+    held: Held | None = None,
     recovery_code_used: bool = False,
     app_fallback: bool = False,
 ) -> bool:
     """Log ``account`` in on this browser, all in one transaction: the failures counted
     against the identifier used are forgotten (a lock stays), the login journal and audit,
     the known browser (its owner told of a new one), a new session key and its record, how
-    the login happened (for OpenID Connect). Returns True if the browser was new."""
+    the login happened (for OpenID Connect). ``held``: the lock rows the last stage's check
+    holds in the same transaction. Returns True if the browser was new."""
     from egisz.idp.authn.middleware import mark_session_start
 
     meta = RequestMeta.from_request(request)
-    if lock_keys:
-        lockout.CITIZEN.forget_failures(lockout.CITIZEN.hold(list(lock_keys)))
+    if held is None and lock_keys:
+        held = lockout.CITIZEN.hold(list(lock_keys))
+    if held is not None:
+        lockout.CITIZEN.forget_failures(held)
     # last_login is set here rather than by Django's user_logged_in receiver (disconnected
     # in AuthnConfig.ready): one UPDATE for the whole account row.
     now = timezone.now()

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from egisz.common.codes.services import code_lifetime_sentence
+from egisz.common.flow.forms import CodeForm
 from egisz.common.flow.redirects import safe_next
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
@@ -22,7 +23,7 @@ from egisz.idp.accounts.models import Account
 from egisz.idp.authn import plan as login_plan
 from egisz.idp.authn import policy, services, sessions
 from egisz.idp.authn import stages as stages_module
-from egisz.idp.authn.forms import CodeForm, LoginForm
+from egisz.idp.authn.forms import LoginForm
 from egisz.idp.authn.models import Method
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
 from egisz.idp.authn.services import Outcome
@@ -146,7 +147,7 @@ def code_view(request):
             plan.passed.append(plan.stages.pop(0))
             if not plan.stages:
                 login_plan.clear(request)
-                return _finish_plan(request, plan, account)
+                return _finish_plan(request, plan, account, held=result.held)
     if result.locked_until:
         login_plan.clear(request)
         context = {
@@ -163,7 +164,7 @@ def code_view(request):
     return redirect("authn:code")
 
 
-def _finish_plan(request, plan, account):
+def _finish_plan(request, plan, account, *, held):
     method, amr = services.method_and_amr(plan.passed)
     return finish_login(
         request,
@@ -172,6 +173,7 @@ def _finish_plan(request, plan, account):
         amr=amr,
         next_url=plan.next_url,
         lock_keys=plan.lock_keys,
+        held=held,
         recovery_code_used=policy.RECOVERY in plan.passed,
         app_fallback=plan.strong_enrolled and policy.SMS in plan.passed,
     )
@@ -185,6 +187,7 @@ def finish_login(
     amr: list[str],
     next_url: str,
     lock_keys: list[str] | tuple[str, ...] = (),
+    held=None,
     recovery_code_used: bool = False,
     app_fallback: bool = False,
 ):
@@ -202,6 +205,7 @@ def finish_login(
         amr=amr,
         device_id=device_id,
         lock_keys=lock_keys,
+        held=held,
         recovery_code_used=recovery_code_used,
         app_fallback=app_fallback,
     )

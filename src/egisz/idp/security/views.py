@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from egisz.common.codes.services import code_lifetime_sentence
+from egisz.common.flow.forms import CodeForm
 from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
-from egisz.idp.authn.forms import CodeForm
 from egisz.idp.authn.passwords import SetPasswordForm
 from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.authn.views import locked_message
