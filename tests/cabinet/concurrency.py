@@ -34,3 +34,45 @@ def race(*calls):
     for thread in threads:
         thread.join(timeout=30)
     return results
+
+
+def wait_until_blocked_on_a_row_lock(timeout: float = 10.0) -> None:
+    """Returns once another connection of this database waits for a row lock (polling
+    PostgreSQL's own view of its backends); fails after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Inside a transaction PostgreSQL keeps one snapshot of its statistics views.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no request waited for the row lock")
+
+
+def in_thread(call):
+    """Starts ``call`` in a thread; returns a function that joins it and gives its result."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = call()
+        except Exception as error:
+            result["value"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join():
+        thread.join(timeout=30)
+        return result.get("value")
+
+    return join

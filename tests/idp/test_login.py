@@ -328,7 +328,7 @@ def test_authenticator_code_cannot_be_used_twice(client, make_account, password)
     assert client.post("/login/code/", {"code": code}).status_code == 400
 
 
-def test_recovery_code_logs_in_once(client, make_account, password):
+def test_recovery_code_works_once_and_is_followed_by_an_sms_code(client, make_account, password):
     account = make_account()
     device = totp.new_device(account)
     device.confirmed_at = timezone.now()
@@ -336,7 +336,8 @@ def test_recovery_code_logs_in_once(client, make_account, password):
     codes = totp.issue_recovery_codes(account)
     submit_password(client, account.phone, password)
     client.post("/login/code/recovery/")
-    assert client.post("/login/code/", {"code": codes[0]}).status_code == 302
+    assert client.post("/login/code/", {"code": codes[0]})["Location"] == "/login/code/"
+    assert client.post("/login/code/", {"code": latest_code(account.phone)})["Location"] == "/"
     client.post("/logout/")
     submit_password(client, account.phone, password)
     client.post("/login/code/recovery/")

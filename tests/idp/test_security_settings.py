@@ -18,6 +18,7 @@ from tests.idp.helpers_login import (
     SAFARI_IPHONE,
     browser,
     is_logged_in,
+    latest_code,
     latest_message,
     log_in,
 )
@@ -350,11 +351,13 @@ def test_authenticator_enrolment_then_login_with_the_app(client, owner, password
         assert is_logged_in(client)
         assert LoginAttempt.objects.filter(account=owner, method="pwd+otp", result="success")
 
-        # A recovery code shown at enrolment works once.
+        # Without the app: a recovery code shown at enrolment, then an SMS code.
         second = browser(ip="198.51.100.20")
         second.post("/login/", {"identifier": owner.phone, "password": password})
         second.post("/login/code/recovery/")
-        assert second.post("/login/code/", {"code": codes[3]})["Location"] == "/"
+        assert second.post("/login/code/", {"code": codes[3]})["Location"] == "/login/code/"
+        code = latest_code(owner.phone, "Код для входа")
+        assert second.post("/login/code/", {"code": code})["Location"] == "/"
 
 
 def test_reposting_the_confirmation_does_not_show_the_codes_again(client, owner):

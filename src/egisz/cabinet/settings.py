@@ -84,6 +84,9 @@ OPERATOR_LOGIN_IP_RATE = env_str("EGISZ_CABINET_OPERATOR_LOGIN_IP_RATE", "10/10m
 OPERATOR_LOCKOUT_THRESHOLD = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_THRESHOLD", 5)
 OPERATOR_LOCKOUT_WINDOW_MINUTES = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_WINDOW_MINUTES", 30)
 OPERATOR_LOCKOUT_MINUTES = env_int("EGISZ_CABINET_OPERATOR_LOCKOUT_MINUTES", 30)
+# The console login's stages after the password (egisz.common.flow.stages), by dotted path;
+# each one available for the member of staff is passed in this order (staff/policy).
+OPERATOR_LOGIN_STAGES = ["egisz.cabinet.staff.stages.StaffSmsCodeStage"]
 
 SESSION_IDLE_MINUTES = env_int("EGISZ_CABINET_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = env_int("EGISZ_CABINET_SESSION_MAX_HOURS", 12)

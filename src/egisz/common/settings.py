@@ -74,6 +74,7 @@ COMMON_APPS = [
     # django-tasks-db, named in Russian in the operator consoles.
     "egisz.common.jobs.apps.TaskQueueConfig",
     "egisz.common.jobs",
+    "egisz.common.flow",
 ]
 
 # Background work: Django's tasks API (the django-tasks backport) with its database backend,

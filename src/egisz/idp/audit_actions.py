@@ -13,6 +13,10 @@ class IdpAction(models.TextChoices):
     LOGIN_SUCCESS = "login.success", _("Вход в учётную запись")
     LOGIN_FAILED = "login.failed", _("Неудачная попытка входа")
     LOGIN_NEW_BROWSER = "login.new_browser", _("Вход с нового браузера")
+    LOGIN_APP_FALLBACK = (
+        "login.app_fallback",
+        _("Вход без приложения-аутентификатора: резервный код и код из SMS"),
+    )
     ACCOUNT_LOCKED = "account.locked", _("Вход заблокирован после неудачных попыток")
     SESSION_EXPIRED = "session.expired", _("Сеанс завершён по истечении времени")
     SESSION_ENDED = "session.ended", _("Сеанс завершён владельцем")
@@ -28,6 +32,14 @@ class IdpAction(models.TextChoices):
     PASSWORD_RECOVERY_CODE_CONFIRMED = (
         "password.recovery_code_confirmed",
         _("Подтверждён код восстановления пароля"),
+    )
+    PASSWORD_RECOVERY_APP_CONFIRMED = (
+        "password.recovery_app_confirmed",
+        _("При восстановлении пароля подтверждён код приложения или резервный код"),
+    )
+    PASSWORD_RECOVERY_APP_REFUSED = (
+        "password.recovery_app_refused",
+        _("При восстановлении пароля не принят код приложения или резервный код"),
     )
     PASSWORD_RECOVERED = "password.recovered", _("Пароль восстановлен")
     # Second factor

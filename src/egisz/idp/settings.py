@@ -101,6 +101,13 @@ SESSION_MAX_HOURS = env_int("EGISZ_SESSION_MAX_HOURS", 12)
 # Server-side session data never outlives the absolute lifetime.
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 RATELIMIT_VIEW = "egisz.idp.authn.throttle.rate_limited"
+# The login's stages after the password (egisz.common.flow.stages), by dotted path; the
+# strong ones (an authenticator app…) are preferred in this order (authn/policy.py).
+AUTHN_STAGES = [
+    "egisz.idp.authn.stages.TotpStage",
+    "egisz.idp.authn.stages.SmsCodeStage",
+    "egisz.idp.authn.stages.RecoveryCodeStage",
+]
 
 # One-time codes (see egisz.common.codes.services).
 OTP_LIFETIME_SECONDS = env_int("EGISZ_OTP_LIFETIME_SECONDS", 300)

@@ -16,10 +16,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from egisz.cabinet.patients import pending, selectors, services
 from egisz.cabinet.patients.access import patient_required
@@ -27,6 +25,8 @@ from egisz.cabinet.patients.forms import AddressForm, CodeForm, EmailForm, Phone
 from egisz.cabinet.patients.models import Address
 from egisz.cabinet.portal.limited import level_label
 from egisz.common.codes.services import CodeRefused, code_lifetime_text, describe_refusal
+from egisz.common.flow.redirects import safe_next
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import format_phone, mask_phone
 from egisz.common.request_meta import RequestMeta
 
@@ -41,16 +41,7 @@ def _meta(request) -> RequestMeta:
 
 
 def _too_many(request, group: str) -> bool:
-    """Count this request against ``group`` for the client's IP; True once over the rate.
-    The counters live in the cache, shared by every process."""
-    return is_ratelimited(
-        request,
-        group=group,
-        key="ip",
-        rate=settings.CODE_IP_RATE,
-        method=is_ratelimited.ALL,
-        increment=True,
-    )
+    return too_many_attempts(request, group=group, rate=settings.CODE_IP_RATE)
 
 
 def rate_limited(request):
@@ -67,18 +58,6 @@ def wait_text(seconds: int) -> str:
 def refusal_text(refused: CodeRefused) -> str:
     """Why no code went out: an SMS budget's own words, or when to ask again."""
     return refused.message or wait_text(refused.retry_after)
-
-
-def _safe_next(request, value: str) -> str:
-    """``value`` if it is a local path of this site, else empty."""
-    value = (value or "").strip()
-    if not value.startswith("/") or value.startswith("//"):
-        return ""
-    if not url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return ""
-    return value
 
 
 def _render(request, template: str, context: dict, *, status: int = 200):
@@ -142,7 +121,7 @@ def _current_contact(patient, kind: str) -> str:
 def _edit_contact(request, patient, kind: str):
     form_class = CONTACT_FORMS[kind]
     current = getattr(patient, kind)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     form = form_class(request.POST or None, current=current)
     context = {
         "form": form,
@@ -219,7 +198,7 @@ def _confirm_contact(request, patient, kind: str):
         messages.success(request, _("Номер телефона изменён."))
     else:
         messages.success(request, _("Адрес электронной почты изменён."))
-    return redirect(_safe_next(request, state.next_url) or "patients:personal_data")
+    return redirect(safe_next(request, state.next_url) or "patients:personal_data")
 
 
 def _resend_contact(request, patient, kind: str):

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from egisz.common.flow import redirects
 
 PENDING_KEY = "egisz_sso_pending"
 GRANT_KEY = "egisz_sso_grant"
@@ -54,12 +55,7 @@ def pop_pending(request, state: str | None) -> tuple[dict | None, str]:
 def safe_next(value: str | None) -> str:
     """``value`` when it is a path of this site (never another host, never the login's own
     pages), else empty."""
-    if not value or not isinstance(value, str) or len(value) > 2000:
-        return ""
-    if not value.startswith("/") or value.startswith(("//", "/\\")):
-        return ""
-    if not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
-        return ""
+    value = redirects.safe_next(None, value, "")
     sso_prefix = reverse("sso:login").rsplit("/", 2)[0] + "/"
     if value.startswith(sso_prefix):
         return ""

@@ -6,21 +6,6 @@ from egisz.cabinet.staff.models import StaffProfile
 from egisz.common.identifiers import normalize_mobile_phone
 
 
-class LoginCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Код подтверждения"),
-        max_length=16,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "class": "code-input",
-                "autofocus": True,
-            }
-        ),
-    )
-
-
 class StaffProfileForm(forms.ModelForm):
     """The admin's form: the phone in any Russian mobile format, stored in E.164."""
 

@@ -9,6 +9,7 @@ events) is left alone. The password never reaches the journal: only the username
 truncated.
 """
 
+from egisz.cabinet.audit_actions import CabinetAction
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import SYSTEM, RequestMeta
 
@@ -37,7 +38,7 @@ def record_failure(request, *, username, reason: str) -> None:
     """``cabinet.staff_login_failed`` for one refused attempt at the console's login."""
     setattr(request, _FAILURE_JOURNALLED, True)
     record_event(
-        action="cabinet.staff_login_failed",
+        action=CabinetAction.STAFF_LOGIN_FAILED,
         meta=RequestMeta.from_request(request),
         success=False,
         username=shown_username(username),
@@ -53,7 +54,7 @@ def staff_logged_in(sender, request, user, **kwargs):
         return
     # Only the code step logs a member of staff in (views.py): password and SMS code both passed.
     record_event(
-        action="cabinet.staff_login",
+        action=CabinetAction.STAFF_LOGIN,
         meta=RequestMeta.from_request(request),
         actor=user,
         factors="password+sms",
@@ -71,4 +72,4 @@ def staff_logged_out(sender, request, user, **kwargs):
     if user is None or not user.is_staff:
         return
     meta = RequestMeta.from_request(request) if request is not None else SYSTEM
-    record_event(action="cabinet.staff_logout", meta=meta, actor=user)
+    record_event(action=CabinetAction.STAFF_LOGOUT, meta=meta, actor=user)

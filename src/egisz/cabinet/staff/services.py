@@ -1,22 +1,28 @@
 """Writes about the operator's staff: their phone for codes, and the code step of the
 console's login. Each writes its audit event in the same transaction."""
 
+from dataclasses import dataclass
+
+from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from egisz.cabinet.staff import lockout
+from egisz.cabinet.audit_actions import CabinetAction
+from egisz.cabinet.staff import journal, lockout
 from egisz.cabinet.staff.models import StaffProfile
 from egisz.common.audit.services import record_event
-from egisz.common.codes.services import Check, CheckResult, CodeRefused, check_code, send_code
+from egisz.common.codes.services import CodeRefused, send_code
 from egisz.common.identifiers import mask_phone, normalize_mobile_phone
 from egisz.common.request_meta import SYSTEM, RequestMeta
 
 LOGIN_CODE_PURPOSE = "cabinet_staff_login"
 # The SMS is Russian whatever language the console is shown in (as the provider's).
-LOGIN_SMS_TEXT = "ЕГИСЗ: код {code} для входа в консоль оператора. Никому его не сообщайте."
-# Wrong digits count toward the username lockout; an expired or burnt code checks none.
-_GUESSES = (Check.WRONG, Check.EXHAUSTED)
+LOGIN_SMS_TEXT = gettext_lazy(
+    "ЕГИСЗ: код {code} для входа в консоль оператора. Никому его не сообщайте."
+)
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @transaction.atomic
@@ -35,7 +41,7 @@ def set_staff_phone(*, user, phone: str, meta: RequestMeta = SYSTEM, actor=None)
         profile.phone = normalised
         profile.save(update_fields=["phone", "updated_at"])
         record_event(
-            action="cabinet.staff_phone_set",
+            action=CabinetAction.STAFF_PHONE_SET,
             meta=meta,
             actor=actor,
             subject=user,
@@ -51,7 +57,7 @@ def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False
         with transaction.atomic():
             send_code(purpose=LOGIN_CODE_PURPOSE, target=phone, channel="sms", text=LOGIN_SMS_TEXT)
             record_event(
-                action="cabinet.staff_login_code_sent",
+                action=CabinetAction.STAFF_LOGIN_CODE_SENT,
                 meta=meta,
                 actor=user,
                 phone=mask_phone(phone),
@@ -59,7 +65,7 @@ def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False
             )
     except CodeRefused as refusal:
         record_event(
-            action="cabinet.staff_login_code_not_sent",
+            action=CabinetAction.STAFF_LOGIN_CODE_NOT_SENT,
             meta=meta,
             actor=user,
             success=False,
@@ -69,20 +75,43 @@ def send_login_code(*, user, phone: str, meta: RequestMeta, resend: bool = False
         raise
 
 
-def check_login_code(*, user, phone: str, code: str, meta: RequestMeta) -> CheckResult:
-    """Check the code of the console login. A refusal is journalled, and wrong digits count
-    toward the username lockout (lockout.is_locked tells whether it has just locked)."""
-    result = check_code(purpose=LOGIN_CODE_PURPOSE, target=phone, code=code)
-    if not result.ok:
-        record_code_refused(user=user, meta=meta, reason=result.status.value)
-        if result.status in _GUESSES:
-            lockout.register_failure(user.get_username(), meta=meta)
-    return result
+@dataclass(frozen=True)
+class StageResult:
+    ok: bool
+    message: str = ""
+    locked: bool = False
+    just_locked: bool = False  # this failure has locked the username
+
+
+def check_stage(*, user, stage, answer: str, meta: RequestMeta) -> StageResult:
+    """Check one stage of the console login, holding the username's lock row: call inside
+    the transaction that also finishes the login. A refusal is journalled, and guesses
+    count toward the username lockout."""
+    held = lockout.hold(user.get_username())
+    if held.locked_until:
+        return StageResult(False, locked=True)
+    verdict = stage.check(user, answer)
+    if verdict.ok:
+        return StageResult(True)
+    record_code_refused(user=user, meta=meta, reason=verdict.reason)
+    just_locked = verdict.counts and lockout.count_failure(held, user.get_username(), meta=meta)
+    return StageResult(False, verdict.message, locked=just_locked, just_locked=just_locked)
+
+
+@transaction.atomic
+def finish_login(request, *, user) -> None:
+    """Log the member of staff in after every stage: the username's failures forgotten (a
+    lock stays), a new session key, Django's login (journalled as cabinet.staff_login by
+    journal.staff_logged_in) — one transaction."""
+    lockout.STAFF.forget_failures(lockout.hold(user.get_username()))
+    request.session.cycle_key()
+    journal.mark_operator_login(request)
+    login(request, user, backend=BACKEND)
 
 
 def record_code_refused(*, user, meta: RequestMeta, reason: str) -> None:
     record_event(
-        action="cabinet.staff_login_code_refused",
+        action=CabinetAction.STAFF_LOGIN_CODE_REFUSED,
         meta=meta,
         actor=user,
         success=False,

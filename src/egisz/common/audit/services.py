@@ -16,9 +16,7 @@ def record_event(
     land or neither does. ``actor``/``subject`` are model instances or identifiers.
 
     ``action`` is a member of one of the site's vocabularies (``AUDIT_VOCABULARIES``); an
-    action no vocabulary names raises ``vocabulary.UnknownAction``. The login modules still
-    pass the member's value as a string; ``tests/common/test_audit_vocabulary.py`` lists
-    them and refuses string actions anywhere else."""
+    action no vocabulary names, or a plain string, raises ``vocabulary.UnknownAction``."""
     return AuditEvent.objects.create(
         action=vocabulary.member(action).value,
         result=AuditEvent.Result.SUCCESS if success else AuditEvent.Result.FAILURE,

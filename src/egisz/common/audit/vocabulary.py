@@ -58,10 +58,12 @@ class UnknownAction(ValueError):
 
 
 def member(action) -> models.TextChoices:
-    """The vocabulary member ``action`` is (or whose value it is); UnknownAction if none."""
-    found = _members().get(action if isinstance(action, str) else None)
-    if found is None:
-        raise UnknownAction(f"audit action {action!r} is in no vocabulary of this site")
+    """``action`` itself when it is a member of one of this site's vocabularies; a plain
+    string (even one equal to a member's value) or another site's member raises
+    UnknownAction, so every action written is one the code names by its member."""
+    found = _members().get(action) if isinstance(action, enum.Enum) else None
+    if found is None or found is not action:
+        raise UnknownAction(f"audit action {action!r} is not a member of this site's vocabularies")
     return found
 
 

@@ -41,6 +41,21 @@ def code_lifetime_text() -> str:
     return TIME_STRINGS["minute"] % {"num": minutes}
 
 
+def code_lifetime_sentence() -> str:
+    """«Код действует 5 минут.» with the configured lifetime, in whole minutes when it is
+    one, else in seconds; the plural forms of each language (Russian's three included) come
+    from its catalogue through ngettext."""
+    seconds = max(1, int(code_lifetime().total_seconds()))
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return ngettext("Код действует %(n)d минуту.", "Код действует %(n)d минут.", minutes) % {
+            "n": minutes
+        }
+    return ngettext("Код действует %(n)d секунду.", "Код действует %(n)d секунд.", seconds) % {
+        "n": seconds
+    }
+
+
 def resend_interval() -> timedelta:
     return timedelta(seconds=_setting("OTP_RESEND_SECONDS", 60))
 

@@ -12,15 +12,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from egisz.common.codes.services import code_lifetime_sentence
+from egisz.common.flow.redirects import safe_next
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_passport, mask_phone
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts import selectors, services
 from egisz.idp.accounts.forms import CodeForm, PersonalDataForm, RegistrationForm
 from egisz.idp.accounts.registry import describe_mismatch
-from egisz.idp.authn import plan as login_plan
 from egisz.idp.authn.models import Method
 from egisz.idp.authn.services import REGISTRATION_AMR
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.authn.views import finish_login
 
 PENDING_KEY = "egisz_registration"
@@ -58,7 +60,7 @@ def wait_message(refusal) -> str:
 
 
 def _next_url(request) -> str:
-    return login_plan.safe_next(
+    return safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("accounts:home")
     )
 
@@ -114,6 +116,7 @@ def register_confirm(request):
     context = {
         "form": form,
         "masked_phone": mask_phone(pending.phone),
+        "code_lifetime": code_lifetime_sentence(),
         "wait_message": request.session.pop(WAIT_KEY, ""),
     }
     if request.method != "POST":
@@ -138,9 +141,7 @@ def register_confirm(request):
     # The phone has just been proven by its code: the registration ends logged in, through
     # the login's own last step (journal «регистрация с кодом из SMS», audit, browser).
     request.session.pop(PENDING_KEY, None)
-    next_url = login_plan.safe_next(
-        request, request.session.pop(NEXT_KEY, None), reverse("accounts:home")
-    )
+    next_url = safe_next(request, request.session.pop(NEXT_KEY, None), reverse("accounts:home"))
     messages.success(request, _("Учётная запись создана, вы вошли в неё."))
     return finish_login(
         request,
@@ -164,7 +165,7 @@ def register_resend(request):
     if refusal is not None:
         request.session[WAIT_KEY] = wait_message(refusal)
     else:
-        messages.success(request, _("Мы отправили новый код. Он действует 5 минут."))
+        messages.success(request, f"{_('Мы отправили новый код.')} {code_lifetime_sentence()}")
     return redirect("accounts:register_confirm")
 
 

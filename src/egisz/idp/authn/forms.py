@@ -17,27 +17,3 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Код подтверждения"),
-        max_length=16,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "class": "code-input",
-                "autofocus": True,
-            }
-        ),
-    )
-
-
-class RecoveryCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Резервный код"),
-        max_length=32,
-        help_text=_("Один из кодов, которые вы сохранили при подключении приложения."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
-    )

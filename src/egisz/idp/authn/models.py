@@ -157,22 +157,3 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"recovery code {self.pk} of {self.account_id}"
-
-
-class LoginLock(models.Model):
-    """Failed logins with one identifier as normalised (a phone, an e-mail, a СНИЛС, or
-    whatever else was typed), whether or not an account has it: see authn/lockout.py."""
-
-    # A keyed hash of the reading: the table holds no identifiers.
-    key = models.CharField(_("ключ"), max_length=64, unique=True)
-    failures = models.PositiveSmallIntegerField(_("неудачных попыток подряд"), default=0)
-    last_failure_at = models.DateTimeField(_("последняя неудачная попытка"), null=True)
-    locked_until = models.DateTimeField(_("заблокирован до"), null=True)
-    updated_at = models.DateTimeField(_("изменён"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("блокировка входа")
-        verbose_name_plural = _("блокировки входа")
-
-    def __str__(self):
-        return f"{self.key[:8]}: {self.failures}"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from egisz.common.audit.services import record_event
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.notifications import notify_owner
+from egisz.idp.audit_actions import IdpAction
 from egisz.idp.authn import lockout, sessions
 from egisz.idp.oidc import signout
 from egisz.idp.oidc.models import SignOutReason
@@ -78,14 +79,17 @@ def set_new_password(
     action: str,
     keep_session_key: str | None,
     reason: SignOutReason = SignOutReason.PASSWORD_CHANGED,
+    lift_locks: bool = True,
 ) -> None:
-    """Store the new hash, lift the login locks, end every other session, sign the account
+    """Store the new hash, lift the login locks (unless ``lift_locks`` is False: a
+    recovery), end every other session, sign the account
     out of every service (whoever knew the old password may hold their tokens), tell the
     owner, journal it."""
     account.set_password(new_password)
     account.must_change_password = False
     account.save(update_fields=["password", "must_change_password"])
-    lockout.clear(lockout.account_keys(account))
+    if lift_locks:
+        lockout.CITIZEN.clear(lockout.account_keys(account))
     ended = sessions.end_all_sessions(account, except_key=keep_session_key)
     record_event(action=action, meta=meta, subject=account, sessions_ended=ended)
     signout.account_signed_out(account, reason=reason, meta=meta, actor=account)
@@ -101,7 +105,7 @@ def change_temporary_password(*, account, new_password: str, request) -> None:
         account=account,
         new_password=new_password,
         meta=RequestMeta.from_request(request),
-        action="password.temporary_replaced",
+        action=IdpAction.PASSWORD_TEMPORARY_REPLACED,
         keep_session_key=request.session.session_key,
     )
     sessions.keep_logged_in(request, account)

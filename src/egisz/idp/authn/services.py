@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
@@ -17,17 +18,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egisz.common.audit.services import record_event
-from egisz.common.codes import services as codes
+from egisz.common.flow.lockout import Held
+from egisz.common.flow.stages import Stage
+from egisz.common.outbox.services import queue_email
 from egisz.common.request_meta import SYSTEM, RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import lockout, sessions, totp
+from egisz.idp.audit_actions import IdpAction
+from egisz.idp.authn import lockout, policy, sessions
 from egisz.idp.authn.identify import Kind, find_account, kind_for
 from egisz.idp.authn.models import AccountSession, KnownBrowser, LoginAttempt, Method
 from egisz.idp.oidc.models import SignOutReason
-
-LOGIN_CODE_PURPOSE = "login"
-LOGIN_SMS_TEXT = gettext_lazy("Код для входа на Госуслуги: {code}. Никому не сообщайте его.")
 
 
 class Outcome(enum.Enum):
@@ -67,7 +68,7 @@ def check_password_stage(*, identifier: str, password: str, meta: RequestMeta) -
     keys = lockout.keys_for(identifier)
     kind = kind_for(account, identifier) if account else Kind.OTHER
     with transaction.atomic():
-        held = lockout.hold(keys)
+        held = lockout.CITIZEN.hold(keys)
         if held.locked_until:
             _spend_hash_time(password)
             if account is not None:
@@ -78,7 +79,7 @@ def check_password_stage(*, identifier: str, password: str, meta: RequestMeta) -
         # check_password() re-hashes with current Argon2 parameters when they changed.
         elif account.check_password(password):
             return PasswordResult(Outcome.OK, account=account, lock_keys=tuple(keys), kind=kind)
-        locked_until = lockout.count_failure(held)
+        locked_until = lockout.CITIZEN.count_failure(held)
         if account is not None:
             _journal(account, meta, Method.PASSWORD, LoginAttempt.Result.BAD_PASSWORD)
             _account_failure(account, meta, stage="password", kind=kind, locked_until=locked_until)
@@ -101,11 +102,13 @@ def _account_failure(
 ) -> None:
     """The audit of a failure on a real account and, when it has just locked the identifier,
     the owner's notice (SMS, and e-mail once confirmed)."""
-    record_event(action="login.failed", meta=meta, subject=account, success=False, stage=stage)
+    record_event(
+        action=IdpAction.LOGIN_FAILED, meta=meta, subject=account, success=False, stage=stage
+    )
     if not locked_until:
         return
     record_event(
-        action="account.locked",
+        action=IdpAction.ACCOUNT_LOCKED,
         meta=meta,
         subject=account,
         success=True,
@@ -124,104 +127,105 @@ def _account_failure(
     notify_owner(account, subject=_("Вход временно заблокирован"), text=text)
 
 
-def send_login_code(*, account: Account) -> None:
-    """Send the SMS code of the second step. Raises codes.CodeRefused when throttled."""
-    codes.send_code(
-        purpose=LOGIN_CODE_PURPOSE, target=account.phone, channel="sms", text=LOGIN_SMS_TEXT
-    )
-
-
-class Factor(enum.StrEnum):
-    SMS = "sms"
-    TOTP = "totp"
-    RECOVERY = "recovery"
-
-
-FACTOR_METHOD = {
-    Factor.SMS: Method.PASSWORD_SMS,
-    Factor.TOTP: Method.PASSWORD_TOTP,
-    Factor.RECOVERY: Method.PASSWORD_RECOVERY,
-}
-
-
-# Authentication method references (RFC 8176) each way of logging in proves.
-FACTOR_AMR = {
-    Factor.SMS: ["pwd", "sms", "mfa"],
-    Factor.TOTP: ["pwd", "otp", "mfa"],
-    Factor.RECOVERY: ["pwd", "mfa"],
-}
 # A registration proves the phone by its SMS code; the password was chosen, not proven.
 REGISTRATION_AMR = ["sms"]
 
 
 @dataclass(frozen=True)
-class FactorResult:
+class StageResult:
     ok: bool
     message: str = ""
     locked_until: datetime | None = None
+    # The identifier's lock rows, held until the transaction ends (finish_login uses them).
+    held: Held | None = None
 
 
-def check_second_factor(
+def check_stage(
     *,
     account: Account,
-    factor: Factor,
-    code: str,
+    stage: Stage,
+    answer: str,
     meta: RequestMeta,
     lock_keys: tuple[str, ...] | list[str],
     kind: str,
-) -> FactorResult:
-    """Check the one-time code of the second step. Failures count towards the lock of the
-    identifier the password step used (``lock_keys``, from the login plan)."""
-    with transaction.atomic():
-        held = lockout.hold(list(lock_keys))
-        if held.locked_until:
-            return FactorResult(False, locked_until=held.locked_until)
-        message = _("Неверный код.")
-        if factor is Factor.SMS:
-            result = codes.check_code(purpose=LOGIN_CODE_PURPOSE, target=account.phone, code=code)
-            ok = result.ok
-            if not ok:
-                message = codes.describe_refusal(result)
-        elif factor is Factor.TOTP:
-            device = totp.active_device(account)
-            ok = device is not None and totp.verify_code(device, code)
-            message = _("Неверный код из приложения. Проверьте, что время на телефоне точное.")
-        else:
-            ok = totp.use_recovery_code(account, code)
-            message = _("Резервный код неверен или уже использован.")
-        if ok:
-            return FactorResult(True)
-        _journal(account, meta, FACTOR_METHOD[factor], LoginAttempt.Result.BAD_CODE)
-        locked_until = lockout.count_failure(held)
-        _account_failure(account, meta, stage=factor.value, kind=kind, locked_until=locked_until)
-    return FactorResult(False, message=message, locked_until=locked_until)
+) -> StageResult:
+    """Check the answer to one stage after the password. Failures count towards the lock of
+    the identifier the password step used (``lock_keys``, from the login plan).
+
+    Call inside the transaction that, when this is the last stage, also finishes the login
+    (finish_login): the lock rows stay held from here to the end, so a right code in flight
+    when wrong ones lock the identifier is refused, and nothing lifts a lock set meanwhile."""
+    held = lockout.CITIZEN.hold(list(lock_keys))
+    if held.locked_until:
+        return StageResult(False, locked_until=held.locked_until)
+    verdict = stage.check(account, answer)
+    if verdict.ok:
+        return StageResult(True, held=held)
+    _journal(account, meta, stage.method, LoginAttempt.Result.BAD_CODE)
+    locked_until = lockout.CITIZEN.count_failure(held)
+    _account_failure(account, meta, stage=stage.name, kind=kind, locked_until=locked_until)
+    return StageResult(False, message=verdict.message, locked_until=locked_until)
+
+
+def method_and_amr(passed: list[str]) -> tuple[Method, list[str]]:
+    """How a login that passed the password and ``passed`` stages happened: the journal's
+    method (the first stage after the password names it) and the RFC 8176 amr."""
+    stages = [policy.stages()[name] for name in passed]
+    amr = ["pwd", *dict.fromkeys(ref for stage in stages for ref in stage.amr), "mfa"]
+    return stages[0].method, amr
 
 
 @transaction.atomic
-def complete_login(
+def finish_login(
+    request,
     *,
     account: Account,
     method: Method,
-    meta: RequestMeta,
+    amr: list[str],
     device_id: str,
     lock_keys: tuple[str, ...] | list[str] = (),
+    held: Held | None = None,
     recovery_code_used: bool = False,
+    app_fallback: bool = False,
 ) -> bool:
-    """Record a successful login (two steps, or a registration that has just proven the
-    phone): the login journal, the audit, the browser. The failures counted against the
-    identifier used are forgotten. Returns True if the browser is new to the account (the
-    owner has then been told)."""
+    """Log ``account`` in on this browser, all in one transaction: the failures counted
+    against the identifier used are forgotten (a lock stays), the login journal and audit,
+    the known browser (its owner told of a new one), a new session key and its record, how
+    the login happened (for OpenID Connect). ``held``: the lock rows the last stage's check
+    holds in the same transaction. Returns True if the browser was new."""
+    from egisz.idp.authn.middleware import mark_session_start
+
+    meta = RequestMeta.from_request(request)
+    if held is None and lock_keys:
+        held = lockout.CITIZEN.hold(list(lock_keys))
+    if held is not None:
+        lockout.CITIZEN.forget_failures(held)
     # last_login is set here rather than by Django's user_logged_in receiver (disconnected
     # in AuthnConfig.ready): one UPDATE for the whole account row.
     now = timezone.now()
     Account.objects.filter(pk=account.pk).update(last_login=now)
-    lockout.clear(list(lock_keys))
     first_login = account.last_login is None
     account.last_login = now
     _journal(account, meta, method, LoginAttempt.Result.SUCCESS)
-    record_event(action="login.success", meta=meta, subject=account, method=method.value)
+    record_event(action=IdpAction.LOGIN_SUCCESS, meta=meta, subject=account, method=method.value)
     if recovery_code_used:
-        record_event(action="mfa.recovery_code_used", meta=meta, subject=account)
+        record_event(action=IdpAction.RECOVERY_CODE_USED, meta=meta, subject=account)
+    if app_fallback:
+        _notify_app_fallback(account, meta)
+    new_browser = _known_browser(account, meta, device_id, now=now, first_login=first_login)
+    if request.user.is_authenticated:
+        # A fresh login over a live session (prompt=login, max_age): the old session's
+        # record ends and the new login gets a key of its own.
+        sessions.end_current_session(request, reason=SignOutReason.NEW_LOGIN)
+        request.session.cycle_key()
+    login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+    mark_session_start(request)
+    sessions.remember_authentication(request, account=account, amr=amr)
+    sessions.start_session(request=request, account=account, method=method, meta=meta)
+    return new_browser
+
+
+def _known_browser(account, meta, device_id: str, *, now, first_login: bool) -> bool:
     device_hash = hashlib.sha256(device_id.encode()).hexdigest()
     if KnownBrowser.objects.filter(account=account, device_hash=device_hash).update(last_seen=now):
         return False
@@ -232,6 +236,25 @@ def complete_login(
         return False
     _notify_new_browser(account, meta)
     return True
+
+
+def _notify_app_fallback(account: Account, meta: RequestMeta) -> None:
+    """A login without the authenticator app (a recovery code and an SMS code): journalled,
+    and the owner told by e-mail — the SMS channel is what such a login may have abused."""
+    record_event(action=IdpAction.LOGIN_APP_FALLBACK, meta=meta, subject=account)
+    if account.email and account.email_confirmed:
+        when = timezone.localtime().strftime("%d.%m.%Y %H:%M")
+        queue_email(
+            to=account.email,
+            subject=_("Вход без приложения-аутентификатора"),
+            body=_(
+                "Госуслуги: %(when)s МСК выполнен вход в учётную запись без "
+                "приложения-аутентификатора — по резервному коду и коду из SMS (IP %(ip)s). "
+                "Если это были не вы, срочно смените пароль и обратитесь в службу "
+                "поддержки: %(contact)s."
+            )
+            % {"when": when, "ip": meta.ip or "—", "contact": settings.SUPPORT_CONTACT},
+        )
 
 
 def _notify_new_browser(account: Account, meta: RequestMeta) -> None:
@@ -249,7 +272,7 @@ def _notify_new_browser(account: Account, meta: RequestMeta) -> None:
         "when": when,
     }
     notify_owner(account, subject=_("Вход с нового устройства"), text=text)
-    record_event(action="login.new_browser", meta=meta, subject=account)
+    record_event(action=IdpAction.LOGIN_NEW_BROWSER, meta=meta, subject=account)
 
 
 def _journal(account: Account, meta: RequestMeta, method: str, result: str) -> None:
@@ -267,7 +290,7 @@ def expire_current_session(request) -> None:
     record = sessions.end_current_session(request, reason=SignOutReason.EXPIRED)
     if record is not None:
         record_event(
-            action="session.expired",
+            action=IdpAction.SESSION_EXPIRED,
             meta=RequestMeta.from_request(request),
             subject=record.account_id,
             session=record.pk,
@@ -277,7 +300,9 @@ def expire_current_session(request) -> None:
 @transaction.atomic
 def expire_session(record: AccountSession, *, meta: RequestMeta = SYSTEM) -> None:
     sessions.end_session(record, reason=SignOutReason.EXPIRED, meta=meta)
-    record_event(action="session.expired", meta=meta, subject=record.account_id, session=record.pk)
+    record_event(
+        action=IdpAction.SESSION_EXPIRED, meta=meta, subject=record.account_id, session=record.pk
+    )
 
 
 def end_expired_sessions(limit: int = 100) -> int:

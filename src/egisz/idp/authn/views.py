@@ -4,7 +4,8 @@ import math
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,18 +13,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from egisz.common.codes.services import CodeRefused
+from egisz.common.codes.services import code_lifetime_sentence
+from egisz.common.flow.forms import CodeForm
+from egisz.common.flow.redirects import safe_next
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.authn import plan as login_plan
-from egisz.idp.authn import services, sessions, totp
-from egisz.idp.authn.forms import CodeForm, LoginForm
-from egisz.idp.authn.middleware import mark_session_start
+from egisz.idp.authn import policy, services, sessions
+from egisz.idp.authn import stages as stages_module
+from egisz.idp.authn.forms import LoginForm
 from egisz.idp.authn.models import Method
 from egisz.idp.authn.passwords import SetPasswordForm, change_temporary_password
-from egisz.idp.authn.services import Factor, Outcome
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.services import Outcome
+from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.oidc.models import SignOutReason
 
 DEVICE_COOKIE = "egisz_idp_device"
@@ -45,9 +49,7 @@ def locked_message(locked_until) -> str:
 
 def login_view(request):
     default_next = reverse(settings.LOGIN_REDIRECT_URL)
-    next_url = login_plan.safe_next(
-        request, request.POST.get("next") or request.GET.get("next"), default_next
-    )
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), default_next)
     # prompt=login (from an OpenID Connect client, or max_age) asks for a fresh login even
     # when a session exists; the new login replaces it.
     fresh_login_asked = request.GET.get("prompt") == "login"
@@ -76,32 +78,23 @@ def login_view(request):
         form.add_error(None, _("Неверный логин или пароль"))
         return render(request, "authn/login.html", context, status=401)
     account = result.account
-    has_app = totp.active_device(account) is not None
-    factor = Factor.TOTP if has_app else Factor.SMS
-    login_plan.start(
+    stages, ways = policy.second_step(account)
+    plan = login_plan.start(
         request,
         account_id=account.pk,
         next_url=next_url,
-        factor=factor.value,
-        has_app=has_app,
+        stages=stages,
+        ways=ways,
         lock_keys=list(result.lock_keys),
         kind=result.kind,
     )
-    if factor is Factor.SMS:
-        _send_sms_code(request, account)
+    policy.stages()[plan.current].begin(request, account)
     return redirect("authn:code")
-
-
-def _send_sms_code(request, account: Account) -> None:
-    try:
-        services.send_login_code(account=account)
-    except CodeRefused as refusal:
-        request.session["egisz_code_wait"] = refusal.retry_after
 
 
 def _plan_and_account(request):
     plan = login_plan.load(request)
-    if plan is None:
+    if plan is None or plan.current not in policy.stages():
         return None, None
     account = Account.objects.filter(pk=plan.account_id, is_active=True).first()
     if account is None:
@@ -111,19 +104,26 @@ def _plan_and_account(request):
 
 
 def code_view(request):
+    """The current stage of the plan (a code from SMS, the app, a recovery code)."""
     plan, account = _plan_and_account(request)
     if plan is None:
         return redirect(f"{reverse('authn:login')}?expired=1")
-    factor = Factor(plan.factor)
+    stage = policy.stages()[plan.current]
     form = CodeForm(request.POST or None)
-    if factor is Factor.RECOVERY:
+    if stage.name == policy.RECOVERY:
         form.fields["code"].label = _("Резервный код")
     context = {
         "form": form,
-        "factor": factor.value,
+        "factor": stage.name,
         "masked_phone": mask_phone(account.phone),
-        "has_app": plan.has_app,
-        "wait_seconds": request.session.pop("egisz_code_wait", 0),
+        "code_lifetime": code_lifetime_sentence(),
+        # The other ways offered («sms» is another name of the fallback, not shown twice).
+        "ways": [
+            name for name, ways in plan.ways.items() if ways != plan.stages and name != policy.SMS
+        ],
+        "fallback": plan.strong_enrolled and plan.passed + plan.stages == policy.FALLBACK,
+        "has_app": plan.strong_enrolled,
+        "wait_seconds": request.session.pop(stages_module.CODE_WAIT_KEY, 0),
     }
     if request.method != "POST":
         return render(request, "authn/code.html", context)
@@ -132,14 +132,22 @@ def code_view(request):
     if not form.is_valid():
         return render(request, "authn/code.html", context, status=400)
     meta = RequestMeta.from_request(request)
-    result = services.check_second_factor(
-        account=account,
-        factor=factor,
-        code=form.cleaned_data["code"],
-        meta=meta,
-        lock_keys=plan.lock_keys,
-        kind=plan.kind,
-    )
+    # The check and, after the last stage, the whole finishing of the login are one
+    # transaction holding the identifier's lock rows (services.check_stage).
+    with transaction.atomic():
+        result = services.check_stage(
+            account=account,
+            stage=stage,
+            answer=form.cleaned_data["code"],
+            meta=meta,
+            lock_keys=plan.lock_keys,
+            kind=plan.kind,
+        )
+        if result.ok:
+            plan.passed.append(plan.stages.pop(0))
+            if not plan.stages:
+                login_plan.clear(request)
+                return _finish_plan(request, plan, account, held=result.held)
     if result.locked_until:
         login_plan.clear(request)
         context = {
@@ -151,15 +159,23 @@ def code_view(request):
     if not result.ok:
         form.add_error("code", result.message)
         return render(request, "authn/code.html", context, status=400)
-    login_plan.clear(request)
+    login_plan.save(request, plan)
+    policy.stages()[plan.current].begin(request, account)
+    return redirect("authn:code")
+
+
+def _finish_plan(request, plan, account, *, held):
+    method, amr = services.method_and_amr(plan.passed)
     return finish_login(
         request,
         account=account,
-        method=services.FACTOR_METHOD[factor],
-        amr=services.FACTOR_AMR[factor],
+        method=method,
+        amr=amr,
         next_url=plan.next_url,
         lock_keys=plan.lock_keys,
-        recovery_code_used=factor is Factor.RECOVERY,
+        held=held,
+        recovery_code_used=policy.RECOVERY in plan.passed,
+        app_fallback=plan.strong_enrolled and policy.SMS in plan.passed,
     )
 
 
@@ -171,33 +187,28 @@ def finish_login(
     amr: list[str],
     next_url: str,
     lock_keys: list[str] | tuple[str, ...] = (),
+    held=None,
     recovery_code_used: bool = False,
+    app_fallback: bool = False,
 ):
-    """Log ``account`` in on this browser once it has proven what ``method`` says (the two
-    login steps, or a registration's SMS code): the login journal and audit, the known
-    browser, a new session key and its record, how the login happened (for OpenID Connect);
-    then on to ``next_url`` (a local path), or first to replace a temporary password."""
-    meta = RequestMeta.from_request(request)
+    """Log ``account`` in on this browser once it has proven what ``method`` says (the
+    plan's stages, or a registration's SMS code) — one service call, one transaction
+    (services.finish_login) —, then on to ``next_url`` (a local path), or first to replace
+    a temporary password (the required action)."""
     device_id = request.COOKIES.get(DEVICE_COOKIE, "")
     if not (16 <= len(device_id) <= 64):
         device_id = secrets.token_urlsafe(24)
-    services.complete_login(
+    services.finish_login(
+        request,
         account=account,
         method=method,
-        meta=meta,
+        amr=amr,
         device_id=device_id,
         lock_keys=lock_keys,
+        held=held,
         recovery_code_used=recovery_code_used,
+        app_fallback=app_fallback,
     )
-    if request.user.is_authenticated:
-        # A fresh login over a live session (prompt=login, max_age): the old session's
-        # record ends and the new login gets a key of its own.
-        sessions.end_current_session(request, reason=SignOutReason.NEW_LOGIN)
-        request.session.cycle_key()
-    login(request, account, backend="django.contrib.auth.backends.ModelBackend")
-    mark_session_start(request)
-    sessions.remember_authentication(request, account=account, amr=amr)
-    sessions.start_session(request=request, account=account, method=method, meta=meta)
     if account.must_change_password:
         # Where the login was going (a service's authorization, say) once the new
         # password is set.
@@ -219,22 +230,22 @@ def finish_login(
 
 @require_POST
 def switch_factor(request, factor: str):
-    """Choose how to prove the second step: SMS, the authenticator app or a recovery code."""
+    """Another way of proving the second step, among those the policy offered (with an
+    app enrolled, SMS only after a recovery code); SMS alone without one: a new code."""
     plan, account = _plan_and_account(request)
     if plan is None:
         return redirect("authn:login")
-    try:
-        chosen = Factor(factor)
-    except ValueError:
+    if factor == policy.SMS and plan.current == policy.SMS:
+        pass  # a new code; the plan and what it has passed stay
+    elif factor in plan.ways:
+        plan.stages, plan.passed = list(plan.ways[factor]), []
+    else:
         return redirect("authn:code")
-    if chosen in (Factor.TOTP, Factor.RECOVERY) and not plan.has_app:
-        return redirect("authn:code")
-    plan.factor = chosen.value
     login_plan.save(request, plan)
-    if chosen is Factor.SMS:
-        if too_many_attempts(request, group="login-code", rate=settings.CODE_IP_RATE):
-            return rate_limited(request)
-        _send_sms_code(request, account)
+    sms_now = plan.current == policy.SMS
+    if sms_now and too_many_attempts(request, group="login-code", rate=settings.CODE_IP_RATE):
+        return rate_limited(request)
+    policy.stages()[plan.current].begin(request, account)
     return redirect("authn:code")
 
 
@@ -260,8 +271,6 @@ def temporary_password_view(request):
             request=request,
         )
         default = reverse(settings.LOGIN_REDIRECT_URL)
-        return redirect(
-            login_plan.safe_next(request, request.session.pop(RESUME_KEY, None), default)
-        )
+        return redirect(safe_next(request, request.session.pop(RESUME_KEY, None), default))
     status = 400 if request.method == "POST" else 200
     return render(request, "authn/temporary_password.html", {"form": form}, status=status)

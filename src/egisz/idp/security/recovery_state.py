@@ -4,11 +4,12 @@ The state names the contact the code went to and, once the code is confirmed, th
 account it proved: the new-password step sets that account's password and no other.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from egisz.common.flow.session_plans import SessionPlan, now_iso
 from egisz.idp.authn import sessions
 
 SESSION_KEY = "egisz_recovery"
@@ -25,9 +26,9 @@ class RecoveryState:
     started_at: str
     account_id: int | None = None  # set once the code is confirmed
     verified_at: str | None = None
-
-    def expired(self) -> bool:
-        return timezone.now() - datetime.fromisoformat(self.started_at) > FLOW_TTL
+    # The account the contact's code proved when an authenticator app is enrolled: the
+    # app's code (or a recovery code) must follow before the new-password step opens.
+    app_account_id: int | None = None
 
     def verified_account_id(self) -> int | None:
         """The account whose password may be set now, or None."""
@@ -38,28 +39,18 @@ class RecoveryState:
         return self.account_id
 
 
+PLAN = SessionPlan(SESSION_KEY, RecoveryState, FLOW_TTL)
+
+
 def start(request, *, target: str, channel: str) -> RecoveryState:
     """A new recovery replaces any earlier one, verified or not, under a new session key."""
-    state = RecoveryState(target=target, channel=channel, started_at=timezone.now().isoformat())
+    state = RecoveryState(target=target, channel=channel, started_at=now_iso())
     sessions.cycle_key(request)
-    request.session[SESSION_KEY] = asdict(state)
+    PLAN.save(request, state)
     return state
 
 
-def load(request) -> RecoveryState | None:
-    raw = request.session.get(SESSION_KEY)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        state = RecoveryState(**raw)
-        expired = state.expired()
-    except (TypeError, ValueError):
-        clear(request)
-        return None
-    if expired:
-        clear(request)
-        return None
-    return state
+load = PLAN.load
 
 
 def mark_verified(request, state: RecoveryState, *, account_id: int) -> None:
@@ -67,9 +58,15 @@ def mark_verified(request, state: RecoveryState, *, account_id: int) -> None:
     under a new session key, so a key planted or seen before the code is useless."""
     sessions.cycle_key(request)
     state.account_id = account_id
-    state.verified_at = timezone.now().isoformat()
-    request.session[SESSION_KEY] = asdict(state)
+    state.verified_at = now_iso()
+    PLAN.save(request, state)
 
 
-def clear(request) -> None:
-    request.session.pop(SESSION_KEY, None)
+def await_app_code(request, state: RecoveryState, *, account_id: int) -> None:
+    """The contact's code is confirmed for an account with an authenticator app: its code
+    (or a recovery code) comes next."""
+    state.app_account_id = account_id
+    PLAN.save(request, state)
+
+
+clear = PLAN.clear

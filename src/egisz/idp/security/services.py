@@ -5,6 +5,7 @@ transaction, as the house rules ask.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +17,8 @@ from egisz.common.codes import services as codes
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.accounts.models import Account
 from egisz.idp.accounts.notifications import notify_owner
-from egisz.idp.authn import sessions, totp
+from egisz.idp.audit_actions import IdpAction
+from egisz.idp.authn import lockout, policy, sessions, totp
 from egisz.idp.authn.models import AccountSession, RecoveryCode, TotpDevice
 from egisz.idp.authn.passwords import set_new_password
 from egisz.idp.oidc import signout
@@ -31,9 +33,9 @@ def _recovery_text(channel: str) -> str:
     if channel == "email":
         return _(
             "Код для восстановления пароля на Госуслугах: {code}.\n\n"
-            "Код действует 5 минут. Если вы не восстанавливали пароль, ничего не делайте: "
+            "%(lifetime)s Если вы не восстанавливали пароль, ничего не делайте: "
             "без кода пароль не изменится."
-        )
+        ) % {"lifetime": codes.code_lifetime_sentence()}
     return _("Код для восстановления пароля на Госуслугах: {code}. Никому не сообщайте его.")
 
 
@@ -70,7 +72,7 @@ def send_recovery_code(*, channel: str, contact: str, meta: RequestMeta) -> Reco
     except codes.CodeRefused as refusal:
         return RecoverySent(target, wait_seconds=refusal.retry_after)
     record_event(
-        action="password.recovery_requested",
+        action=IdpAction.PASSWORD_RECOVERY_REQUESTED,
         meta=meta,
         subject=account or "",
         success=account is not None,
@@ -96,18 +98,69 @@ def check_recovery_code(
         # A decoy code never matches, so only real failures land here.
         message = codes.describe_refusal(result) if not result.ok else _("Код недействителен.")
         return RecoveryCheck(None, message)
-    record_event(action="password.recovery_code_confirmed", meta=meta, subject=account)
+    record_event(action=IdpAction.PASSWORD_RECOVERY_CODE_CONFIRMED, meta=meta, subject=account)
     return RecoveryCheck(account)
 
 
+def needs_app_code(account: Account) -> bool:
+    """An authenticator app is enrolled: recovery by the SMS (or e-mail) code alone is not
+    enough — whoever holds the SIM must not take the account over."""
+    return totp.active_device(account) is not None
+
+
+@dataclass(frozen=True)
+class AppCodeCheck:
+    ok: bool
+    message: str = ""
+    locked_until: datetime | None = None
+
+
+@transaction.atomic
+def check_recovery_app_code(*, account: Account, code: str, meta: RequestMeta) -> AppCodeCheck:
+    """The app's current code or an unused recovery code, during a recovery. Wrong ones count
+    towards the lock of every identifier of the account (its rows held for the check), and
+    a lock refuses this step as it refuses a login."""
+    keys = lockout.account_keys(account)
+    held = lockout.CITIZEN.hold(keys)
+    if held.locked_until:
+        return AppCodeCheck(False, locked_until=held.locked_until)
+    digits = "".join(ch for ch in (code or "")[:32] if ch.isdigit())
+    stage = policy.stages()[policy.RECOVERY if len(digits) == 10 else "totp"]
+    verdict = stage.check(account, code)
+    if verdict.ok:
+        lockout.CITIZEN.forget_failures(held)
+        record_event(
+            action=IdpAction.PASSWORD_RECOVERY_APP_CONFIRMED,
+            meta=meta,
+            subject=account,
+            way=stage.name,
+        )
+        return AppCodeCheck(True)
+    record_event(
+        action=IdpAction.PASSWORD_RECOVERY_APP_REFUSED,
+        meta=meta,
+        subject=account,
+        success=False,
+        way=stage.name,
+    )
+    locked_until = lockout.CITIZEN.count_failure(held)
+    return AppCodeCheck(
+        False,
+        message=_("Неверный код из приложения или резервный код."),
+        locked_until=locked_until,
+    )
+
+
 def recover_password(*, account: Account, new_password: str, meta: RequestMeta) -> None:
-    """Set the recovered password: every session ends (this browser's too), the lock is
-    lifted, the owner is told by SMS and e-mail, the audit says «password.recovered»."""
+    """Set the recovered password: every session ends (this browser's too), the owner is
+    told by SMS and e-mail, the audit says «password.recovered». A login lock and the failed
+    attempts counted stay: recovery by a code sent to the phone is no way around them."""
     set_new_password(
+        lift_locks=False,
         account=account,
         new_password=new_password,
         meta=meta,
-        action="password.recovered",
+        action=IdpAction.PASSWORD_RECOVERED,
         keep_session_key=None,
         reason=SignOutReason.PASSWORD_RECOVERED,
     )
@@ -124,7 +177,7 @@ def change_password(
         account=account,
         new_password=new_password,
         meta=meta,
-        action="password.changed",
+        action=IdpAction.PASSWORD_CHANGED,
         keep_session_key=current_session_key,
     )
 
@@ -139,7 +192,7 @@ def end_account_session(*, account: Account, record: AccountSession, meta: Reque
         raise PermissionError("a session of another account")
     sessions.end_session(record, reason=SignOutReason.SESSION_ENDED, meta=meta)
     record_event(
-        action="session.ended", meta=meta, subject=account, session=record.pk, ip=record.ip
+        action=IdpAction.SESSION_ENDED, meta=meta, subject=account, session=record.pk, ip=record.ip
     )
 
 
@@ -150,7 +203,9 @@ def end_other_sessions(
     """End every other session. The tokens of every service go too, this browser's
     included: whoever used those sessions may have logged in to services with them."""
     ended = sessions.end_all_sessions(account, except_key=current_session_key or "")
-    record_event(action="session.ended_others", meta=meta, subject=account, sessions_ended=ended)
+    record_event(
+        action=IdpAction.SESSION_ENDED_OTHERS, meta=meta, subject=account, sessions_ended=ended
+    )
     signout.account_signed_out(
         account, reason=SignOutReason.OTHER_SESSIONS_ENDED, meta=meta, actor=account
     )
@@ -174,7 +229,7 @@ def start_totp_enrolment(*, account: Account, meta: RequestMeta) -> TotpDevice:
     if totp.active_device(account) is not None:
         raise AlreadyEnabled
     device = totp.new_device(account)
-    record_event(action="mfa.totp_enrolment_started", meta=meta, subject=account)
+    record_event(action=IdpAction.TOTP_ENROLMENT_STARTED, meta=meta, subject=account)
     return device
 
 
@@ -192,7 +247,7 @@ def confirm_totp(*, account: Account, code: str, meta: RequestMeta) -> list[str]
     device.confirmed_at = timezone.now()
     device.save(update_fields=["confirmed_at"])
     recovery_codes = totp.issue_recovery_codes(account)
-    record_event(action="mfa.totp_enabled", meta=meta, subject=account)
+    record_event(action=IdpAction.TOTP_ENABLED, meta=meta, subject=account)
     notify_owner(
         account,
         subject=_("Подключено приложение-аутентификатор"),
@@ -213,7 +268,7 @@ def disable_totp(*, account: Account, meta: RequestMeta) -> None:
         raise NotEnabled
     TotpDevice.objects.filter(account=account).delete()
     RecoveryCode.objects.filter(account=account).delete()
-    record_event(action="mfa.totp_disabled", meta=meta, subject=account)
+    record_event(action=IdpAction.TOTP_DISABLED, meta=meta, subject=account)
     notify_owner(
         account,
         subject=_("Приложение-аутентификатор отключено"),
@@ -230,7 +285,7 @@ def reissue_recovery_codes(*, account: Account, meta: RequestMeta) -> list[str]:
     if totp.active_device(account) is None:
         raise NotEnabled
     recovery_codes = totp.issue_recovery_codes(account)
-    record_event(action="mfa.recovery_codes_issued", meta=meta, subject=account)
+    record_event(action=IdpAction.RECOVERY_CODES_ISSUED, meta=meta, subject=account)
     notify_owner(
         account,
         subject=_("Новые резервные коды"),

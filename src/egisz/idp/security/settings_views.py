@@ -10,10 +10,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.request_meta import RequestMeta
 from egisz.idp.authn import sessions, totp
 from egisz.idp.authn.passwords import ChangePasswordForm
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.throttle import rate_limited
 from egisz.idp.security import selectors, services
 from egisz.idp.security.forms import PasswordConfirmForm, TotpConfirmForm
 

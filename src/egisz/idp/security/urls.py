@@ -9,6 +9,7 @@ urlpatterns = [
     path("recover/", views.recover, name="recover"),
     path("recover/code/", views.recover_code, name="recover_code"),
     path("recover/code/resend/", views.recover_resend, name="recover_resend"),
+    path("recover/app/", views.recover_app, name="recover_app"),
     path("recover/password/", views.recover_password, name="recover_password"),
     path("settings/sessions/", settings_views.sessions_view, name="sessions"),
     path("settings/sessions/<int:pk>/end/", settings_views.session_end, name="session_end"),

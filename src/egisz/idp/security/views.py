@@ -11,11 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from egisz.common.codes.services import code_lifetime_sentence
+from egisz.common.flow.forms import CodeForm
+from egisz.common.flow.throttle import too_many_attempts
 from egisz.common.identifiers import mask_phone
 from egisz.common.request_meta import RequestMeta
-from egisz.idp.authn.forms import CodeForm
 from egisz.idp.authn.passwords import SetPasswordForm
-from egisz.idp.authn.throttle import rate_limited, too_many_attempts
+from egisz.idp.authn.throttle import rate_limited
+from egisz.idp.authn.views import locked_message
 from egisz.idp.security import recovery_state, selectors, services
 from egisz.idp.security.forms import RecoveryContactForm
 
@@ -72,6 +75,7 @@ def recover_code(request):
         "form": form,
         "channel": state.channel,
         "masked_contact": mask_contact(state.channel, state.target),
+        "code_lifetime": code_lifetime_sentence(),
         "wait_seconds": request.session.pop(WAIT_KEY, 0),
     }
     if request.method != "POST":
@@ -89,21 +93,57 @@ def recover_code(request):
     if result.account is None:
         form.add_error("code", result.message)
         return render(request, "security/recover_code.html", context, status=400)
+    if services.needs_app_code(result.account):
+        recovery_state.await_app_code(request, state, account_id=result.account.pk)
+        return redirect("security:recover_app")
     recovery_state.mark_verified(request, state, account_id=result.account.pk)
     return redirect("security:recover_password")
 
 
-def recover_password(request):
-    state = recovery_state.load(request)
-    account_id = state.verified_account_id() if state else None
-    account = (
-        selectors.recovery_account(channel=state.channel, contact=state.target)
-        if account_id
-        else None
+def recover_app(request):
+    """With an authenticator app enrolled the SIM alone recovers nothing: the app's code,
+    or one of the recovery codes, after the contact's code."""
+    state, account = _proven_account(request, lambda state: state.app_account_id)
+    if account is None:
+        return _restart(request)
+    form = CodeForm(request.POST or None)
+    form.fields["code"].label = _("Код из приложения или резервный код")
+    if request.method != "POST":
+        return render(request, "security/recover_app.html", {"form": form})
+    if too_many_attempts(request, group="recover-code", rate=settings.CODE_IP_RATE):
+        return rate_limited(request)
+    if not form.is_valid():
+        return render(request, "security/recover_app.html", {"form": form}, status=400)
+    result = services.check_recovery_app_code(
+        account=account, code=form.cleaned_data["code"], meta=RequestMeta.from_request(request)
     )
-    # The account must still be the one the code proved: a code confirmed for one
-    # contact never sets another account's password.
-    if account is None or account.pk != account_id:
+    if result.locked_until:
+        recovery_state.clear(request)
+        messages.error(request, locked_message(result.locked_until))
+        return redirect("authn:login")
+    if not result.ok:
+        form.add_error("code", result.message)
+        return render(request, "security/recover_app.html", {"form": form}, status=400)
+    state.app_account_id = None
+    recovery_state.mark_verified(request, state, account_id=account.pk)
+    return redirect("security:recover_password")
+
+
+def _proven_account(request, account_id_of):
+    """(the recovery state, the account ``account_id_of(state)`` names) while that account
+    still has the contact the code went to — a code confirmed for one contact never acts on
+    another account —, else (state, None)."""
+    state = recovery_state.load(request)
+    account_id = account_id_of(state) if state else None
+    if not account_id:
+        return state, None
+    account = selectors.recovery_account(channel=state.channel, contact=state.target)
+    return state, account if account is not None and account.pk == account_id else None
+
+
+def recover_password(request):
+    _state, account = _proven_account(request, lambda state: state.verified_account_id())
+    if account is None:
         return _restart(request)
     form = SetPasswordForm(account, request.POST or None)
     if request.method != "POST":

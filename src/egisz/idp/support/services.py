@@ -136,7 +136,7 @@ def unlock_account(*, account: Account, operator: Account, meta: RequestMeta) ->
     _require(operator, "accounts.change_account")
     if lockout.account_locked_until(account) is None:
         return False
-    lockout.clear(lockout.account_keys(account))
+    lockout.CITIZEN.clear(lockout.account_keys(account))
     record_event(action=IdpAction.ACCOUNT_UNLOCKED, meta=meta, actor=operator, subject=account)
     queue_sms(
         phone=account.phone,
