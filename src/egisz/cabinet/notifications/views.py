@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 from egisz.cabinet.notifications import selectors, services
 from egisz.cabinet.notifications.forms import PreferencesForm
 from egisz.cabinet.patients.access import patient_required
+from egisz.common.flow.redirects import safe_next
 from egisz.common.request_meta import RequestMeta
 
 # The provider's own pages for what the cabinet does not keep (paths of the project's IdP;
@@ -44,10 +44,7 @@ def mark_read(request, *, patient):
     raw_id = request.POST.get("id", "")
     ids = [int(raw_id)] if raw_id.isdigit() else None
     services.mark_read(patient=patient, notification_ids=ids)
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = "portal:home"
-    return redirect(next_url)
+    return redirect(safe_next(request, request.POST.get("next"), default="portal:home"))
 
 
 @patient_required
