@@ -2,13 +2,14 @@
 
 The state names the patient who started it: a session that somehow carries another
 patient's state (or a state past its time) is treated as having none. Nothing changes in
-the database until the code is confirmed.
+the database until the code is confirmed. One session plan per kind of change
+(egisz.common.flow.session_plans), so a phone change and an address change can wait at once.
 """
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.utils import timezone
+from egisz.common.flow.session_plans import SessionPlan, now_iso
 
 PHONE = "phone"
 EMAIL = "email"
@@ -17,10 +18,6 @@ FLOWS = (PHONE, EMAIL, ADDRESS)
 
 # The whole change (resent codes included) must be confirmed within this time.
 PENDING_TTL = timedelta(minutes=30)
-
-
-def _key(flow: str) -> str:
-    return f"egisz_cabinet_pending_{flow}"
 
 
 @dataclass
@@ -34,38 +31,28 @@ class PendingChange:
     address: dict = field(default_factory=dict)  # for ADDRESS: the new fields
     next_url: str = ""  # where to go after success (checked when stored)
 
-    def expired(self) -> bool:
-        return timezone.now() - datetime.fromisoformat(self.started_at) > PENDING_TTL
+
+PLANS = {
+    flow: SessionPlan(f"egisz_cabinet_pending_{flow}", PendingChange, PENDING_TTL) for flow in FLOWS
+}
 
 
 def start(request, *, patient, flow: str, target: str, **fields) -> PendingChange:
     """A new change replaces any earlier one of the same flow."""
     state = PendingChange(
-        patient_id=patient.pk,
-        flow=flow,
-        target=target,
-        started_at=timezone.now().isoformat(),
-        **fields,
+        patient_id=patient.pk, flow=flow, target=target, started_at=now_iso(), **fields
     )
-    request.session[_key(flow)] = asdict(state)
+    PLANS[flow].save(request, state)
     return state
 
 
 def load(request, *, patient, flow: str) -> PendingChange | None:
-    raw = request.session.get(_key(flow))
-    if not isinstance(raw, dict):
-        return None
-    try:
-        state = PendingChange(**raw)
-        expired = state.expired()
-    except (TypeError, ValueError):
-        clear(request, flow=flow)
-        return None
-    if expired or state.flow != flow or state.patient_id != patient.pk:
+    state = PLANS[flow].load(request)
+    if state is not None and (state.flow != flow or state.patient_id != patient.pk):
         clear(request, flow=flow)
         return None
     return state
 
 
 def clear(request, *, flow: str) -> None:
-    request.session.pop(_key(flow), None)
+    PLANS[flow].clear(request)
