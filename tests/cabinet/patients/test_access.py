@@ -94,13 +94,13 @@ def test_a_pending_change_of_one_patient_cannot_be_confirmed_by_another(
     client.force_login(patient.user)
     client.post(reverse("patients:edit_phone"), {"phone": "+79261234567"})
     code = code_sent_to("+79261234567")
-    state = client.session[pending._key(pending.PHONE)]
+    state = client.session[pending.PLANS[pending.PHONE].key]
 
     # Another patient's session, given (somehow) the first patient's pending state and code.
     client.logout()
     client.force_login(other_patient.user)
     session = client.session
-    session[pending._key(pending.PHONE)] = state
+    session[pending.PLANS[pending.PHONE].key] = state
     session.save()
     response = client.post(reverse("patients:confirm_phone"), {"code": code})
 
@@ -117,12 +117,12 @@ def test_a_pending_address_of_one_patient_cannot_be_confirmed_by_another(
     url = reverse("patients:edit_address", kwargs={"kind": "actual"})
     client.post(url, address_data)
     code = code_sent_to(patient.phone)
-    state = client.session[pending._key(pending.ADDRESS)]
+    state = client.session[pending.PLANS[pending.ADDRESS].key]
 
     client.logout()
     client.force_login(other_patient.user)
     session = client.session
-    session[pending._key(pending.ADDRESS)] = state
+    session[pending.PLANS[pending.ADDRESS].key] = state
     session.save()
     confirm = reverse("patients:confirm_address", kwargs={"kind": "actual"})
     assert client.get(confirm).url == url
