@@ -280,4 +280,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("EGISZ_LOG_LEVEL", "INFO")},
+    # django-tasks logs two INFO lines for every task it runs (periodic jobs every few
+    # seconds): only its warnings and failures (logged as errors) reach the log.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }
